@@ -1,0 +1,141 @@
+"""Text-guided lip sync: when the transcript is known, borrow Piper's timing.
+
+Piper speaks the transcript, which gives reference audio whose phonemes are timed
+exactly. Dynamic time warping then matches the reference's frames to the input's
+(speaker-normalised cepstra plus the viseme classifier's posteriors, which differ
+less between voices than raw spectra do), and each input frame takes the viseme
+of the reference frame it matched. Pauses are cut from both sides before warping
+and are silence, so a pause in only one of the two does not drag the alignment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from avatar.lipsync import features as F
+from avatar.lipsync import piper_speech
+from avatar.lipsync.audio import EstimatorSettings, FrontEnd, frames_to_timeline
+from avatar.lipsync.classifier import VisemeMLP
+from avatar.lipsync.timeline import VisemeTimeline
+from avatar.lipsync.visemes import SILENCE
+
+
+@dataclass(frozen=True)
+class AlignSettings:
+    #: Silent runs at least this long (10 ms frames) are pauses, cut before warping.
+    min_pause_frames: int = 15
+    #: Weight of the classifier posteriors against the cepstra in the frame distance.
+    posterior_weight: float = 1.0
+
+
+def align_transcript(pcm: np.ndarray, sample_rate: int, text: str,
+                     settings: AlignSettings | None = None) -> VisemeTimeline:
+    """A timeline for ``pcm`` that follows the phonemes of ``text`` as Piper says them."""
+    settings = settings or AlignSettings()
+    audio = F.to_float_mono(pcm)
+    if len(audio) == 0:
+        return VisemeTimeline.silent(0, sample_rate)
+    utterances = piper_speech.synthesize(text)
+    if not utterances:
+        return VisemeTimeline.silent(len(audio), sample_rate)
+    ref = piper_speech.join(utterances)
+    ref_timeline = VisemeTimeline.from_phonemes(ref.phonemes, ref.sample_rate, len(ref.audio))
+    model = VisemeMLP.load()
+    ref_feats, ref_speech = _frame_features(ref.audio, ref.sample_rate, model, settings)
+    in_feats, in_speech = _frame_features(audio, sample_rate, model, settings)
+    ref_labels = _pad(ref_timeline.frame_visemes(), len(ref_feats))
+
+    ref_keep = ~_pauses(ref_speech, settings.min_pause_frames)
+    in_keep = ~_pauses(in_speech, settings.min_pause_frames)
+    labels = [SILENCE] * len(in_feats)
+    if ref_keep.any() and in_keep.any():
+        ref_index = np.flatnonzero(ref_keep)
+        in_index = np.flatnonzero(in_keep)
+        match = dtw_match(in_feats[in_index], ref_feats[ref_index])
+        for i, j in zip(in_index, match):
+            labels[i] = ref_labels[ref_index[j]]
+    return frames_to_timeline(labels, sample_rate, len(audio))
+
+
+def _frame_features(audio: np.ndarray, sample_rate: int, model: VisemeMLP,
+                    settings: AlignSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised cepstra and deltas, plus weighted log posteriors, and a speech mask."""
+    stacked, speech = FrontEnd(model, EstimatorSettings()).process(audio, sample_rate)
+    centre = model.offsets.index(0)
+    width = stacked.shape[1] // len(model.offsets)
+    ceps = stacked[:, centre * width : centre * width + width - 1]  # drop loudness column
+    ceps = ceps[:, 1:]  # and c0: loudness differs between recordings, shape does not
+    post = np.log(model.posteriors(stacked) + 1e-4)
+    post = (post - post.mean(axis=0)) * settings.posterior_weight
+    return np.concatenate([ceps, post], axis=1), speech
+
+
+def _pauses(speech: np.ndarray, min_frames: int) -> np.ndarray:
+    """Silent runs of at least ``min_frames``, and silence at either end."""
+    pause = np.zeros(len(speech), dtype=bool)
+    start = None
+    for i, is_speech in enumerate(np.append(speech, True)):
+        if not is_speech and start is None:
+            start = i
+        elif is_speech and start is not None:
+            if i - start >= min_frames or start == 0 or i == len(speech):
+                pause[start:i] = True
+            start = None
+    return pause
+
+
+def _pad(labels: list[str], count: int) -> list[str]:
+    return (labels + [SILENCE] * count)[:count]
+
+
+def dtw_match(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """For each query frame, the reference frame DTW matches it with.
+
+    Symmetric steps (diagonal counted twice) from first to last frame of both.
+    Each row of the cost table is filled at once: a run of horizontal steps is a
+    prefix sum, so its minimum over start points is a running minimum.
+    """
+    cost = _distances(query, reference)
+    n, m = cost.shape
+    total = np.empty((n, m))
+    total[0] = np.cumsum(cost[0])
+    for i in range(1, n):
+        enter = np.full(m, np.inf)
+        enter[0] = total[i - 1, 0] + cost[i, 0]
+        enter[1:] = np.minimum(total[i - 1, 1:] + cost[i, 1:],
+                               total[i - 1, :-1] + 2 * cost[i, 1:])
+        prefix = np.cumsum(cost[i])
+        total[i] = np.minimum.accumulate(enter - prefix) + prefix
+    return _backtrack(total, cost)
+
+
+def _backtrack(total: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    n, m = total.shape
+    i, j = n - 1, m - 1
+    matched: list[list[int]] = [[] for _ in range(n)]
+    matched[i].append(j)
+    while i > 0 or j > 0:
+        if i == 0:
+            j -= 1
+        elif j == 0:
+            i -= 1
+        else:
+            options = (total[i - 1, j - 1] + 2 * cost[i, j], total[i - 1, j] + cost[i, j],
+                       total[i, j - 1] + cost[i, j])
+            step = int(np.argmin(options))
+            if step == 0:
+                i, j = i - 1, j - 1
+            elif step == 1:
+                i -= 1
+            else:
+                j -= 1
+        matched[i].append(j)
+    return np.array([sorted(js)[len(js) // 2] for js in matched])
+
+
+def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distance between every row of ``a`` and every row of ``b``."""
+    sq = (a**2).sum(axis=1)[:, None] + (b**2).sum(axis=1)[None, :] - 2 * a @ b.T
+    return np.sqrt(np.maximum(sq, 0.0))

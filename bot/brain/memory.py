@@ -1,0 +1,56 @@
+"""Rolling conversation memory bounded by a token budget.
+
+The newest exchanges are kept whole; the oldest go first, so the prompt never
+outgrows the context however long the stream runs.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .backend import ChatMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    user: str
+    assistant: str
+    tokens: int
+
+
+class ConversationMemory:
+    def __init__(self, budget_tokens: int, count_tokens: Callable[[str], int]):
+        self.budget = budget_tokens
+        self._count = count_tokens
+        self._turns: deque[Exchange] = deque()
+        self._total = 0
+
+    def add(self, user: str, assistant: str) -> None:
+        assistant = assistant.strip()
+        if not assistant:
+            return
+        tokens = self._count(user) + self._count(assistant) + 8  # chat-template overhead
+        self._turns.append(Exchange(user, assistant, tokens))
+        self._total += tokens
+        while self._turns and self._total > self.budget:
+            self._total -= self._turns.popleft().tokens
+
+    def messages(self) -> list[ChatMessage]:
+        out: list[ChatMessage] = []
+        for ex in self._turns:
+            out.append(ChatMessage("user", ex.user))
+            out.append(ChatMessage("assistant", ex.assistant))
+        return out
+
+    def clear(self) -> None:
+        self._turns.clear()
+        self._total = 0
+
+    @property
+    def tokens(self) -> int:
+        return self._total
+
+    def __len__(self) -> int:
+        return len(self._turns)

@@ -1,0 +1,278 @@
+"""The `vtbot` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from bot.config import ConfigError, LoadedConfig, load_config, user_config_path
+
+app = typer.Typer(help="vtbot: an AI VTuber for Twitch that talks with a local LLM and a streamed voice.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+config_app = typer.Typer(help="Inspect and validate configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class State:
+    config_file: Path | None = None
+    log_level: str | None = None
+
+
+def _fail_config(e: ConfigError) -> None:
+    err_console.print("[bold red]configuration error[/]")
+    for p in e.problems:
+        err_console.print(f"  {p}", markup=False)
+    raise typer.Exit(2)
+
+
+def _load(ctx: typer.Context, file: Path | None = None) -> LoadedConfig:
+    from bot.logs import setup_logging
+
+    state: State = ctx.obj
+    try:
+        loaded = load_config(user_config_path(file or state.config_file))
+    except ConfigError as e:
+        _fail_config(e)
+    level = state.log_level or loaded.config.logging.level
+    setup_logging(level, loaded.secrets.values(), loaded.config.logging.file,
+                  rich_console=sys.stderr.isatty())
+    return loaded
+
+
+def _run(coro):
+    """Run a coroutine; a model or voice that cannot load ends with its message, not a traceback."""
+    from bot.brain import BrainUnavailable
+    from bot.speech.player import AudioDeviceError
+    from bot.speech.tts.base import TTSError
+
+    try:
+        return asyncio.run(coro)
+    except (BrainUnavailable, TTSError, AudioDeviceError) as e:
+        err_console.print(f"[bold red]error:[/] {e}", markup=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err_console.print("stopped")
+        raise typer.Exit(130) from None
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="Your YAML config (default: $VTBOT_CONFIG or ./vtbot.yaml).")] = None,
+    log_level: Annotated[Optional[str], typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")] = None,
+) -> None:
+    state = State()
+    state.config_file = config
+    state.log_level = log_level.upper() if log_level else None
+    ctx.obj = state
+
+
+@app.command()
+def say(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="What the avatar says.")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the speech to this WAV (and visemes to the .json beside it).")] = None,
+    play: Annotated[bool, typer.Option("--play/--no-play", help="Play on the sound device.")] = True,
+) -> None:
+    """Speak TEXT with the configured voice, with its viseme timeline."""
+    from bot.app import build_runtime
+
+    loaded = _load(ctx)
+
+    async def go() -> None:
+        rt = await build_runtime(loaded, console, with_brain=False, play=play,
+                                 out_dir=out.parent if out else None)
+        if out is not None and rt.writer is not None:
+            rt.writer.stem = out.stem
+        try:
+            stats = await rt.speaker.say(text)
+        finally:
+            await rt.close()
+        console.print(f"spoke {stats.audio_s:.2f} s in {stats.pieces} piece(s); first audio after "
+                      f"{(stats.first_audio_s or 0) * 1000:.0f} ms")
+        if out is not None:
+            console.print(f"wrote {out} and {out.with_suffix('.json')}")
+        if stats.error:
+            raise typer.Exit(1)
+
+    _run(go())
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for WAV/JSON files and the transcript (default: <output.dir>/demo).")] = None,
+    play: Annotated[bool, typer.Option("--play/--no-play", help="Play on the sound device.")] = True,
+) -> None:
+    """Scripted chat through the whole pipeline on the embedded defaults: spoken, and written to files."""
+    from bot.app import build_runtime
+    from bot.speech.pipeline import ChatLine
+    from bot.transcript import TranscriptSink
+
+    loaded = _load(ctx)
+    cfg = loaded.config
+    folder = out or (cfg.output.dir / "demo")
+
+    async def go() -> None:
+        transcript = TranscriptSink(console, cfg.persona.name, folder / "transcript.md")
+        rt = await build_runtime(loaded, console, with_brain=True, play=play, out_dir=folder,
+                                 extra_sinks=[transcript])
+        console.rule(f"[bold]{cfg.persona.name}[/] is live (demo chat)")
+        failures = 0
+        try:
+            for line in cfg.demo.lines:
+                stats = await rt.pipeline.respond(ChatLine(line.user, line.text))
+                failures += stats.error is not None
+        finally:
+            await rt.close()
+        console.rule()
+        console.print(f"transcript: {folder / 'transcript.md'} · audio and visemes: {folder}/*.wav, *.json")
+        if failures == len(cfg.demo.lines):
+            raise typer.Exit(1)
+
+    _run(go())
+
+
+@app.command()
+def chat(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option("--as", help="Your viewer name.")] = "viewer",
+    play: Annotated[bool, typer.Option("--play/--no-play", help="Play on the sound device.")] = True,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write each answer as WAV/JSON here.")] = None,
+) -> None:
+    """Type as a viewer; the avatar answers aloud. Ctrl-D or /quit ends."""
+    from bot.app import build_runtime
+    from bot.speech.pipeline import ChatLine
+    from bot.transcript import TranscriptSink
+
+    loaded = _load(ctx)
+    cfg = loaded.config
+
+    async def go() -> None:
+        transcript = TranscriptSink(console, cfg.persona.name, None)
+        rt = await build_runtime(loaded, console, with_brain=True, play=play, out_dir=out,
+                                 extra_sinks=[transcript])
+        interactive = sys.stdin.isatty()
+        console.print(f"chatting with [bold]{cfg.persona.name}[/] as [cyan]{name}[/] "
+                      "(/quit or Ctrl-D to end)")
+        try:
+            while True:
+                try:
+                    text = await asyncio.to_thread(input, f"{name}> " if interactive else "")
+                except EOFError:
+                    break
+                text = text.strip()
+                if not text:
+                    continue
+                if text in ("/quit", "/exit"):
+                    break
+                await rt.pipeline.respond(ChatLine(name, text))
+        finally:
+            await rt.close()
+
+    _run(go())
+
+
+@app.command()
+def lipsync(
+    audio: Annotated[Path, typer.Argument(help="A WAV/FLAC/OGG file.", exists=True, dir_okay=False)],
+    text: Annotated[Optional[str], typer.Option("--text", "-t", help="Its transcript (or @file.txt): timing from the words, much more exact.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the result to this file.")] = None,
+) -> None:
+    """The viseme timeline of any audio file (like Rhubarb Lip Sync)."""
+    from avatar.lipsync.align import lipsync_file
+
+    if text is not None and text.startswith("@"):
+        text = Path(text[1:]).read_text(encoding="utf-8")
+    try:
+        timeline = lipsync_file(audio, text)
+    except (OSError, RuntimeError, ValueError) as e:
+        err_console.print(f"[bold red]error:[/] cannot read {audio}: {e}")
+        raise typer.Exit(1) from None
+    if as_json:
+        doc = {"source": str(audio), "transcript": text, **timeline.to_dict()}
+        result = json.dumps(doc, indent=1)
+    else:
+        rate = timeline.sample_rate
+        rows = [f"{k.start / rate:8.3f}\t{k.end / rate:8.3f}\t{k.viseme}" for k in timeline.keys]
+        result = "start_s\tend_s\tviseme\n" + "\n".join(rows)
+    if out is not None:
+        out.write_text(result + "\n", encoding="utf-8")
+        console.print(f"wrote {out}")
+    else:
+        print(result)
+
+
+@app.command()
+def devices() -> None:
+    """List the sound output devices (for audio.output_device)."""
+    from bot.speech.player import AudioDeviceError, output_devices
+
+    try:
+        devs = output_devices()
+    except AudioDeviceError as e:
+        err_console.print(f"[bold red]{e}[/]")
+        raise typer.Exit(1) from None
+    if not devs:
+        console.print("no audio output devices found: speech is still written to files "
+                      "(on Linux, check PulseAudio/PipeWire or ALSA)")
+        return
+    import sounddevice as sd
+
+    default = sd.default.device[1]
+    for d in devs:
+        mark = "*" if d["index"] == default else " "
+        console.print(f"{mark} {d['index']:3d}  {d['name']}  ({d['max_output_channels']} ch, "
+                      f"{d['default_samplerate']:.0f} Hz, {sd.query_hostapis(d['hostapi'])['name']})",
+                      markup=False)
+
+
+@app.command()
+def doctor(ctx: typer.Context) -> None:
+    """Check every dependency, model, audio device and configured service."""
+    from bot.doctor import run_checks
+
+    state: State = ctx.obj
+    ok = asyncio.run(run_checks(console, user_config_path(state.config_file)))
+    raise typer.Exit(0 if ok else 1)
+
+
+@config_app.command("check")
+def config_check(
+    ctx: typer.Context,
+    file: Annotated[Optional[Path], typer.Argument(help="The YAML file to check (default: the one in use).")] = None,
+) -> None:
+    """Validate the config and print the effective settings, secrets masked."""
+    import yaml
+
+    state: State = ctx.obj
+    try:
+        loaded = load_config(user_config_path(file or state.config_file))
+    except ConfigError as e:
+        _fail_config(e)
+    console.print("[green]config ok[/] · files: " + ", ".join(str(p) for p in loaded.files))
+    data = loaded.config.model_dump(mode="json")
+    print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
+    console.print("[bold]secrets[/] (from the environment or .env):")
+    for k, v in loaded.secrets.masked().items():
+        console.print(f"  {k}: {v}", markup=False)
+
+
+def main() -> None:
+    logging.captureWarnings(True)
+    app()
+
+
+if __name__ == "__main__":
+    main()

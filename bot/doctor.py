@@ -1,0 +1,120 @@
+"""`vtbot doctor`: one line per dependency, model, device and service — ok, or the fix."""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    optional: bool = False
+
+
+def _module(name: str, dist: str, fix: str, optional: bool = False) -> Check:
+    try:
+        mod = importlib.import_module(name)
+    except Exception as e:  # noqa: BLE001 - any import failure is reported
+        return Check(dist, False, f"{e.__class__.__name__}: {e} → {fix}", optional)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        ver = version(dist)
+    except PackageNotFoundError:
+        ver = getattr(mod, "__version__", "?")
+    return Check(dist, True, ver, optional)
+
+
+async def run_checks(console: Console, user_file: Path | None) -> bool:
+    from bot.config import ConfigError, load_config
+
+    checks: list[Check] = [Check("python", True, platform.python_version())]
+    for mod, dist, fix in [
+        ("llama_cpp", "llama-cpp-python", "pip install llama-cpp-python"),
+        ("piper", "piper-tts", "pip install piper-tts"),
+        ("onnx", "onnx", "pip install onnx (Piper phoneme timing needs it)"),
+        ("onnxruntime", "onnxruntime", "pip install onnxruntime"),
+        ("sounddevice", "sounddevice", "apt install libportaudio2"),
+        ("ollama", "ollama", "pip install ollama"),
+        ("openai", "openai", "pip install openai"),
+    ]:
+        checks.append(_module(mod, dist, fix))
+    checks.append(_module("TTS", "coqui-tts", "pip install 'vtbot[xtts]' (only for tts.engine: xtts)",
+                          optional=True))
+
+    try:
+        loaded = load_config(user_file)
+        checks.append(Check("config", True, ", ".join(str(p) for p in loaded.files)))
+    except ConfigError as e:
+        checks.append(Check("config", False, "; ".join(e.problems)))
+        loaded = None
+
+    if loaded is not None:
+        cfg = loaded.config
+        checks.extend(await _model_checks(loaded))
+        checks.append(_audio_check(cfg.audio.output_device, cfg.audio.play))
+    checks.append(Check("ffmpeg", shutil.which("ffmpeg") is not None,
+                        "found" if shutil.which("ffmpeg") else "not found (optional: only for MP3 input to lipsync)",
+                        optional=True))
+
+    all_ok = True
+    for c in checks:
+        mark = "[green]ok  [/]" if c.ok else ("[yellow]warn[/]" if c.optional else "[red]FAIL[/]")
+        console.print(f"{mark} {c.name:<18} {escape(c.detail)}")
+        all_ok &= c.ok or c.optional
+    return all_ok
+
+
+async def _try(name: str, fn: Callable[[], Awaitable[str]]) -> Check:
+    try:
+        return Check(name, True, await fn())
+    except Exception as e:  # noqa: BLE001 - the message is the point
+        return Check(name, False, str(e))
+
+
+async def _model_checks(loaded) -> list[Check]:
+    from bot.brain import make_backend
+    from bot.speech.tts.factory import make_tts
+
+    cfg = loaded.config
+    out: list[Check] = []
+
+    async def brain() -> str:
+        backend = make_backend(cfg.llm, loaded.secrets)
+        try:
+            await backend.load()
+            return backend.describe()
+        finally:
+            await backend.close()
+
+    async def voice() -> str:
+        tts = make_tts(cfg.tts)
+        try:
+            await tts.load()
+            return f"{getattr(tts, 'describe', lambda: tts.name)()} · {tts.sample_rate} Hz"
+        finally:
+            await tts.close()
+
+    out.append(await _try(f"brain ({cfg.llm.backend})", brain))
+    out.append(await _try(f"voice ({cfg.tts.engine})", voice))
+    return out
+
+
+def _audio_check(device: str | None, play: bool) -> Check:
+    from bot.speech.player import AudioDeviceError, resolve_output_device
+
+    try:
+        idx = resolve_output_device(device)
+    except AudioDeviceError as e:
+        return Check("audio output", False, f"{e} (speech is still written to files)", optional=not play)
+    return Check("audio output", True, "default device" if idx is None else f"device #{idx}")

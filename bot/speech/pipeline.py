@@ -1,0 +1,167 @@
+"""chat line → brain → chunker → (piece filters) → TTS → timed segments → sinks.
+
+The brain keeps generating the next piece while the voice speaks the current one;
+a failure anywhere is reported on the utterance and the bot carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.brain import Brain, BrainUnavailable
+from bot.config.models import ChunkerConfig
+
+from .chunker import Piece, chunk_stream
+from .lipsync_link import TimelineBuilder
+from .segment import SpeechSegment, Utterance, UtteranceStats
+from .sink import SinkFanout, SpeechSink
+from .tts.base import TTSEngine, TTSError
+
+log = logging.getLogger(__name__)
+
+# A piece filter returns the piece to speak, a replacement, or None to drop it.
+# The output moderation gate plugs in here.
+PieceFilter = Callable[[Piece], Piece | None]
+
+_END = object()
+
+
+@dataclass(slots=True)
+class ChatLine:
+    viewer: str
+    text: str
+    accepted_at: float = field(default_factory=time.perf_counter)
+
+
+class Speaker:
+    """Speaks fixed text: TTS → timelines → sinks (used by `say` and by the pipeline)."""
+
+    def __init__(self, tts: TTSEngine, sinks: Sequence[SpeechSink]):
+        self.tts = tts
+        self.sinks = SinkFanout(sinks)
+
+    async def speak_pieces(self, utterance: Utterance, pieces: AsyncIterator[Piece],
+                           stats: UtteranceStats, t0: float) -> None:
+        builder = TimelineBuilder()
+        index = 0
+        async for piece in pieces:
+            t_req = time.perf_counter()
+            async for chunk in self.tts.stream(piece.text):
+                stats.tts_compute_s += time.perf_counter() - t_req
+                if stats.first_audio_s is None:
+                    stats.first_audio_s = time.perf_counter() - t0
+                segment = SpeechSegment(utterance.id, index, piece.text, chunk.pcm, chunk.sample_rate,
+                                        builder.timeline(chunk))
+                index += 1
+                stats.audio_s += segment.duration_s
+                await self.sinks.segment(segment)
+                t_req = time.perf_counter()
+
+    async def say(self, text: str, *, viewer: str | None = None) -> UtteranceStats:
+        from .chunker import Chunker
+
+        t0 = time.perf_counter()
+        utterance = Utterance(uuid.uuid4().hex[:12], viewer, text)
+        stats = UtteranceStats(text=text)
+        chunker = Chunker()
+        pieces = [*chunker.feed(text), *chunker.flush()]
+        stats.pieces = len(pieces)
+
+        async def gen() -> AsyncIterator[Piece]:
+            for p in pieces:
+                yield p
+
+        await self.sinks.start(utterance)
+        try:
+            await self.speak_pieces(utterance, gen(), stats, t0)
+        except TTSError as e:
+            stats.error = f"voice: {e}"
+            log.error("voice failed: %s", e)
+        finally:
+            stats.total_s = time.perf_counter() - t0
+            await self.sinks.finish(utterance, stats)
+        return stats
+
+
+class SpeechPipeline:
+    def __init__(self, brain: Brain, speaker: Speaker, chunker: ChunkerConfig,
+                 piece_filters: Sequence[PieceFilter] = ()):
+        self.brain = brain
+        self.speaker = speaker
+        self.chunker = chunker
+        self.piece_filters = list(piece_filters)
+
+    def _filter(self, piece: Piece) -> Piece | None:
+        for f in self.piece_filters:
+            result = f(piece)
+            if result is None:
+                log.info("piece dropped by %s: %r", getattr(f, "__name__", f), piece.text)
+                return None
+            piece = result
+        return piece
+
+    async def respond(self, line: ChatLine) -> UtteranceStats:
+        """Answer one chat line aloud; never raises for backend or voice failures."""
+        t0 = line.accepted_at
+        utterance = Utterance(uuid.uuid4().hex[:12], line.viewer, line.text)
+        stats = UtteranceStats()
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        spoken: list[str] = []
+        max_sentences = self.brain.persona.max_reply_sentences
+
+        async def counted(deltas: AsyncIterator[str]) -> AsyncIterator[str]:
+            async for d in deltas:
+                if stats.first_token_s is None:
+                    stats.first_token_s = time.perf_counter() - t0
+                stats.tokens += 1
+                yield d
+
+        async def produce() -> None:
+            sentences = 0
+            try:
+                limit = self.brain.persona.max_reply_tokens
+                async for piece in chunk_stream(counted(self.brain.reply(line.viewer, line.text)),
+                                                self.chunker, truncated=lambda: stats.tokens >= limit):
+                    kept = self._filter(piece)
+                    if kept is None:
+                        continue
+                    if stats.first_piece_s is None:
+                        stats.first_piece_s = time.perf_counter() - t0
+                    stats.pieces += 1
+                    spoken.append(kept.text)
+                    await queue.put(kept)
+                    sentences += kept.ends_sentence
+                    if sentences >= max_sentences:
+                        break
+            except BrainUnavailable as e:
+                stats.error = f"brain: {e}"
+                log.error("brain unavailable: %s", e)
+            finally:
+                stats.generation_s = time.perf_counter() - t0
+                await queue.put(_END)
+
+        async def pieces() -> AsyncIterator[Piece]:
+            while (item := await queue.get()) is not _END:
+                yield item  # type: ignore[misc]
+
+        await self.speaker.sinks.start(utterance)
+        producer = asyncio.create_task(produce(), name=f"brain-{utterance.id}")
+        try:
+            await self.speaker.speak_pieces(utterance, pieces(), stats, t0)
+        except TTSError as e:
+            stats.error = f"voice: {e}"
+            log.error("voice failed: %s", e)
+        finally:
+            if not producer.done():
+                producer.cancel()
+            await asyncio.gather(producer, return_exceptions=True)
+            stats.text = " ".join(spoken)
+            self.brain.remember(line.viewer, line.text, stats.text)
+            stats.total_s = time.perf_counter() - t0
+            await self.speaker.sinks.finish(utterance, stats)
+        return stats

@@ -1,0 +1,1 @@
+"""Shipped YAML configuration (defaults, example persona), read via importlib.resources."""

@@ -1,0 +1,1 @@
+"""Stream events: typed events, their sources, the bus, YAML rules and actions."""
