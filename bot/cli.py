@@ -191,7 +191,7 @@ def lipsync(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the result to this file.")] = None,
 ) -> None:
     """The viseme timeline of any audio file (like Rhubarb Lip Sync)."""
-    from avatar.lipsync.align import lipsync_file
+    from avatar.lipsync.files import lipsync_file
 
     if text is not None and text.startswith("@"):
         text = Path(text[1:]).read_text(encoding="utf-8")

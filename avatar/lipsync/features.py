@@ -14,7 +14,7 @@ from math import gcd
 
 import numpy as np
 from scipy.fft import dct, rfft
-from scipy.signal import resample_poly
+from scipy.signal import butter, resample_poly, sosfilt, sosfilt_zi
 
 RATE = 16000
 HOP = 160  # 10 ms
@@ -44,6 +44,16 @@ def resample(audio: np.ndarray, rate_in: int, rate_out: int = RATE) -> np.ndarra
         return audio.astype(np.float32, copy=False)
     g = gcd(rate_in, rate_out)
     return resample_poly(audio, rate_out // g, rate_in // g).astype(np.float32)
+
+
+def highpass(audio16k: np.ndarray, state: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Remove DC and rumble below ~70 Hz (some recordings carry more of it than
+    speech); ``state`` carries the filter across chunks (``None`` to start)."""
+    sos = _highpass_sos()
+    if state is None:
+        state = sosfilt_zi(sos) * (audio16k[0] if len(audio16k) else 0.0)
+    out, state = sosfilt(sos, audio16k, zi=state)
+    return out.astype(np.float32), state
 
 
 def n_frames(n_samples: int, sample_rate: int) -> int:
@@ -100,6 +110,11 @@ def stack_context(feats: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
     padded = np.pad(feats, ((reach, reach), (0, 0)), mode="edge")
     n = len(feats)
     return np.concatenate([padded[reach + o : reach + o + n] for o in offsets], axis=1)
+
+
+@lru_cache(maxsize=1)
+def _highpass_sos() -> np.ndarray:
+    return butter(4, 70.0, btype="highpass", fs=RATE, output="sos")
 
 
 @lru_cache(maxsize=1)

@@ -113,8 +113,8 @@ _IPA: dict[str, str] = {
     "ʃ": "CH", "ʒ": "CH", "ɕ": "CH", "ʑ": "CH", "ʂ": "CH", "ʐ": "CH", "ç": "CH", "ʝ": "CH",
     # sibilants
     "s": "SS", "z": "SS",
-    # rhotics
-    "ɹ": "RR", "r": "RR", "ʀ": "RR", "ɻ": "RR", "ɚ": "RR", "ɝ": "RR",
+    # rhotics; espeak's en-us NURSE vowel "ɜː" is r-coloured like MFA's "ɝ"
+    "ɹ": "RR", "r": "RR", "ʀ": "RR", "ɻ": "RR", "ɚ": "RR", "ɝ": "RR", "ɜ": "RR",
     # glides
     "j": "ih", "ɥ": "ou", "w": "ou", "ʍ": "ou",
     # clicks: a brief closure
@@ -122,7 +122,7 @@ _IPA: dict[str, str] = {
     # open vowels
     "a": "aa", "ɑ": "aa", "ɐ": "aa", "ʌ": "aa", "æ": "aa", "ɶ": "aa", "ə": "aa",
     # mid front / central vowels
-    "e": "E", "ɛ": "E", "ɜ": "E", "ɘ": "E", "ε": "E", "ɞ": "E",
+    "e": "E", "ɛ": "E", "ɘ": "E", "ε": "E", "ɞ": "E",
     # close front vowels
     "i": "ih", "ɪ": "ih", "ɨ": "ih", "ᵻ": "ih", "y": "ou", "ʏ": "ou",
     # rounded mid / open-mid back vowels

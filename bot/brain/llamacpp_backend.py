@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 from bot.aio import stream_from_thread
+from bot.cpu import thread_split
 from bot.config.models import LlamaCppConfig
 
 from .backend import BrainUnavailable, ChatMessage, GenerationParams
@@ -58,7 +58,7 @@ class LlamaCppBackend:
         path = self.model_path or embedded_model_path()
         if not path.is_file():
             raise BrainUnavailable(f"GGUF model not found: {path} (llm.llamacpp.model_path)", retryable=False)
-        threads = self.cfg.threads or (os.cpu_count() or 2)
+        threads = self.cfg.threads or thread_split()[0]
         try:
             self._llm = Llama(
                 model_path=str(path), n_ctx=self.cfg.n_ctx, n_threads=threads,

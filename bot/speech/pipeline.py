@@ -67,10 +67,9 @@ class Speaker:
 
         t0 = time.perf_counter()
         utterance = Utterance(uuid.uuid4().hex[:12], viewer, text)
-        stats = UtteranceStats(text=text)
         chunker = Chunker()
         pieces = [*chunker.feed(text), *chunker.flush()]
-        stats.pieces = len(pieces)
+        stats = UtteranceStats(text=" ".join(p.text for p in pieces), pieces=len(pieces))
 
         async def gen() -> AsyncIterator[Piece]:
             for p in pieces:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from avatar.lipsync.timing import TimedPhoneme
 from bot.aio import stream_from_thread
+from bot.cpu import thread_split
 from bot.config.models import PiperConfig
 
 from .base import AudioChunk, TTSError, float_to_int16
@@ -87,16 +88,45 @@ class PiperEngine:
             raise TTSError(f"Piper voice file(s) not found: {', '.join(missing)} "
                            "(tts.piper.model_path / tts.piper.config_path)")
         try:
-            voice = PiperVoice.load(str(model), config_path=str(config), include_alignments=True)
-        except TypeError:  # piper-tts older than 1.3 has no alignment support
-            voice = PiperVoice.load(str(model), config_path=str(config))
-        except Exception as e:  # noqa: BLE001 - onnxruntime raises many kinds
+            voice, self.alignments = self._open_voice(PiperVoice, model, config)
+        except Exception as e:  # noqa: BLE001 - onnx/onnxruntime raise many kinds
             raise TTSError(f"Piper could not load {model}: {e}") from None
         self._voice = voice
-        self.alignments = True
         # the first synthesis pays for onnxruntime's graph set-up: do it now, not on air
         for _ in voice.synthesize("Hi.", include_alignments=True):
             pass
+
+    def _open_voice(self, voice_cls, model: Path, config: Path):
+        """Like ``PiperVoice.load(include_alignments=True)``, but with our own
+        onnxruntime thread count so the voice does not fight the brain for cores."""
+        import json
+
+        import onnxruntime
+        from piper.config import PiperConfig as VoiceConfig
+
+        alignments = False
+        model_bytes: str | bytes = str(model)
+        try:
+            import onnx
+            from piper.patch_voice_with_alignment import add_alignment_output
+
+            graph = onnx.load(str(model))
+            try:
+                add_alignment_output(graph)
+            except ValueError:
+                pass  # already patched on disk
+            model_bytes = graph.SerializeToString()
+            alignments = True
+        except ImportError:
+            log.warning("piper: the onnx package is missing, so no phoneme timing: pip install onnx")
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self.cfg.threads or thread_split()[1]
+        options.inter_op_num_threads = 1
+        providers = ["CUDAExecutionProvider"] if self.cfg.use_cuda else ["CPUExecutionProvider"]
+        session = onnxruntime.InferenceSession(model_bytes, sess_options=options, providers=providers)
+        voice = voice_cls(config=VoiceConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))),
+                          session=session)
+        return voice, alignments
 
     def _syn_config(self):
         from piper import SynthesisConfig
