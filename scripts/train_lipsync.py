@@ -29,7 +29,7 @@ from avatar.lipsync.classifier import DEFAULT_WEIGHTS, VisemeMLP  # noqa: E402
 from avatar.lipsync.piper_speech import PiperUtterance, synthesize  # noqa: E402
 from avatar.lipsync.timeline import VisemeTimeline  # noqa: E402
 from avatar.lipsync.timing import TimedPhoneme  # noqa: E402
-from avatar.lipsync.visemes import VISEMES, vowel_class  # noqa: E402
+from avatar.lipsync.visemes import VISEMES  # noqa: E402
 from lipsync_sentences import TRAIN, random_phrases  # noqa: E402
 
 OFFSETS = (-8, -4, -2, 0, 2, 4, 8)

@@ -4,6 +4,7 @@ import json
 import wave
 
 import numpy as np
+import pytest
 
 from bot.brain import Brain
 from bot.brain.ollama_backend import OllamaBackend
@@ -106,4 +107,4 @@ def test_say_speaks_fixed_text(piper_engine, session_loop):
     assert [s.caption for s in sink.segments] == ["Hello chat,", "welcome back!", "Let's go."]
     assert stats.text == "Hello chat, welcome back! Let's go."
     audio = np.concatenate([s.pcm for s in sink.segments])
-    assert audio.size / 22050 == stats.audio_s
+    assert audio.size / 22050 == pytest.approx(stats.audio_s, abs=1e-9)

@@ -1,7 +1,7 @@
 """Text-guided lip sync: when the transcript is known, borrow Piper's timing.
 
-Piper speaks the transcript, which gives reference audio whose phonemes are timed
-exactly. Dynamic time warping then matches the reference's frames to the input's
+Piper speaks the transcript without its random variation (so the result is
+repeatable), which gives reference audio whose phonemes are timed exactly. Dynamic time warping then matches the reference's frames to the input's
 (speaker-normalised cepstra plus the viseme classifier's posteriors, which differ
 less between voices than raw spectra do), and each input frame takes the viseme
 of the reference frame it matched. Pauses are cut from both sides before warping
@@ -24,9 +24,9 @@ from avatar.lipsync.visemes import SILENCE
 @dataclass(frozen=True)
 class AlignSettings:
     #: Silent runs at least this long (10 ms frames) are pauses, cut before warping.
-    min_pause_frames: int = 15
+    min_pause_frames: int = 25
     #: Weight of the classifier posteriors against the cepstra in the frame distance.
-    posterior_weight: float = 1.0
+    posterior_weight: float = 0.5
 
 
 def align_transcript(pcm: np.ndarray, sample_rate: int, text: str,
@@ -36,7 +36,7 @@ def align_transcript(pcm: np.ndarray, sample_rate: int, text: str,
     audio = F.to_float_mono(pcm)
     if len(audio) == 0:
         return VisemeTimeline.silent(0, sample_rate)
-    utterances = piper_speech.synthesize(text)
+    utterances = piper_speech.synthesize(text, piper_speech.steady_config())
     if not utterances:
         return VisemeTimeline.silent(len(audio), sample_rate)
     ref = piper_speech.join(utterances)

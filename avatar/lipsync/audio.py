@@ -22,7 +22,9 @@ from avatar.lipsync.visemes import CLOSED, SILENCE, VOWEL_CLASSES, vowel_class
 
 @dataclass(frozen=True)
 class EstimatorSettings:
-    """Decoding knobs; the defaults were chosen on held-out Piper speech."""
+    """Gate and decoding knobs. The switch penalty was chosen on held-out Piper
+    speech (scripts/train_lipsync.py prints the sweep); the loudness limits are
+    set by hand."""
 
     #: Frames quieter than the loudness reference by this much are silence.
     silence_below_ref_db: float = 40.0
@@ -176,9 +178,10 @@ class StreamingVisemeEstimator:
             return VisemeTimeline.silent(0, sample_rate)
         return frames_to_timeline(self.frames(audio, sample_rate).visemes, sample_rate, len(audio))
 
-    def frames(self, audio: np.ndarray, sample_rate: int) -> FrameEstimate:
-        """The per-frame work behind ``push``, for callers that want the details."""
-        stacked, audible = self._front.process(audio, sample_rate)
+    def frames(self, pcm: np.ndarray, sample_rate: int) -> FrameEstimate:
+        """The per-frame work behind ``push``, for callers that want the details
+        (the chunk must not be empty)."""
+        stacked, audible = self._front.process(F.to_float_mono(pcm), sample_rate)
         posteriors = self.model.posteriors(stacked)
         return FrameEstimate(stacked, posteriors, self.decode(posteriors, audible))
 

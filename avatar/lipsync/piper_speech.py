@@ -47,6 +47,13 @@ def load_voice() -> Any:
                            include_alignments=True)
 
 
+def steady_config() -> Any:
+    """Synthesis without Piper's random noise: the same audio and timing every time."""
+    from piper import SynthesisConfig
+
+    return SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+
+
 def synthesize(text: str, syn_config: Any = None) -> list[PiperUtterance]:
     """Speak ``text`` (one utterance per sentence Piper finds)."""
     voice = load_voice()
