@@ -67,10 +67,16 @@ def test_prompt_has_persona_memory_and_viewer_name(defaults, llama_backend):
 
 def test_memory_is_bounded_by_token_budget():
     mem = ConversationMemory(100, lambda s: len(s.split()))
+    sizes = []
     for i in range(50):
         mem.add(viewer_turn(f"v{i}", "word " * 10), "reply " * 10)
-    assert mem.tokens <= 100
+        assert mem.tokens <= 100
+        sizes.append(len(mem))
     assert 1 <= len(mem) < 50
+    # cut back in blocks (to half the budget), so the prompt's start changes rarely
+    # (30 tokens an exchange: 3 fit; one-at-a-time trimming would cut on 47 of 50 adds)
+    assert sizes[:7] == [1, 2, 3, 1, 2, 3, 1]
+    assert sum(1 for a, b in zip(sizes, sizes[1:]) if b < a) == 16
     # the newest exchange is the one kept
     assert mem.messages()[-2].content.startswith("v49 says:")
     mem.add("x", "   ")  # nothing said: nothing remembered

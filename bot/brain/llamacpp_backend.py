@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 from bot.aio import stream_from_thread
-from bot.cpu import thread_split
+from bot.cpu import cores, thread_split
 from bot.config.models import LlamaCppConfig
 
 from .backend import BrainUnavailable, ChatMessage, GenerationParams
@@ -59,10 +59,12 @@ class LlamaCppBackend:
         if not path.is_file():
             raise BrainUnavailable(f"GGUF model not found: {path} (llm.llamacpp.model_path)", retryable=False)
         threads = self.cfg.threads or thread_split()[0]
+        # the prompt is read before the voice starts on this answer: every core helps there
+        batch_threads = max(threads, cores())
         try:
             self._llm = Llama(
                 model_path=str(path), n_ctx=self.cfg.n_ctx, n_threads=threads,
-                n_threads_batch=threads, n_gpu_layers=self.cfg.gpu_layers,
+                n_threads_batch=batch_threads, n_gpu_layers=self.cfg.gpu_layers,
                 seed=self.cfg.seed if self.cfg.seed >= 0 else 0xFFFFFFFF, verbose=False,
             )
         except (ValueError, RuntimeError) as e:

@@ -1,7 +1,10 @@
 """Rolling conversation memory bounded by a token budget.
 
 The newest exchanges are kept whole; the oldest go first, so the prompt never
-outgrows the context however long the stream runs.
+outgrows the context however long the stream runs. When the budget is exceeded,
+memory is cut back to ``keep_fraction`` of it in one go rather than one exchange
+at a time: every cut changes the start of the prompt, which costs the model a full
+re-read (seconds on a CPU), so cuts should be rare.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ class Exchange:
 
 
 class ConversationMemory:
-    def __init__(self, budget_tokens: int, count_tokens: Callable[[str], int]):
+    def __init__(self, budget_tokens: int, count_tokens: Callable[[str], int],
+                 keep_fraction: float = 0.5):
         self.budget = budget_tokens
+        self.keep = int(budget_tokens * keep_fraction)
         self._count = count_tokens
         self._turns: deque[Exchange] = deque()
         self._total = 0
@@ -34,8 +39,9 @@ class ConversationMemory:
         tokens = self._count(user) + self._count(assistant) + 8  # chat-template overhead
         self._turns.append(Exchange(user, assistant, tokens))
         self._total += tokens
-        while self._turns and self._total > self.budget:
-            self._total -= self._turns.popleft().tokens
+        if self._total > self.budget:
+            while self._turns and self._total > self.keep:
+                self._total -= self._turns.popleft().tokens
 
     def messages(self) -> list[ChatMessage]:
         out: list[ChatMessage] = []

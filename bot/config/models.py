@@ -49,7 +49,7 @@ class LLMConfig(Section):
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     top_p: float = Field(0.9, gt=0.0, le=1.0)
     repeat_penalty: float = Field(1.15, ge=1.0, le=2.0)
-    memory_tokens: int = Field(600, ge=0, le=100000)
+    memory_tokens: int = Field(250, ge=0, le=100000)
     request_timeout_s: float = Field(30.0, gt=0)
     retry_attempts: int = Field(3, ge=1, le=20)
     llamacpp: LlamaCppConfig = Field(default_factory=LlamaCppConfig)
