@@ -13,6 +13,7 @@ from rich.console import Console
 from bot.brain import Brain, make_backend
 from bot.config import LoadedConfig
 from bot.speech.pipeline import Speaker, SpeechPipeline
+from bot.speech.repeat_guard import RepeatGuard
 from bot.speech.player import AudioDeviceError, AudioPlayer, resolve_output_device
 from bot.speech.sink import SpeechSink
 from bot.speech.tts.base import TTSEngine
@@ -86,5 +87,6 @@ async def build_runtime(loaded: LoadedConfig, console: Console, *, with_brain: b
     if player is not None:
         sinks.append(player)
     speaker = Speaker(tts, sinks)
-    pipeline = SpeechPipeline(brain, speaker, cfg.chunker) if brain is not None else None
+    pipeline = (SpeechPipeline(brain, speaker, cfg.chunker, [RepeatGuard()])
+                if brain is not None else None)
     return Runtime(loaded, tts, speaker, brain, pipeline, player, writer, sinks)

@@ -26,6 +26,7 @@ from bot.brain import Brain, make_backend  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.cpu import cores, thread_split  # noqa: E402
 from bot.speech.pipeline import ChatLine, Speaker, SpeechPipeline  # noqa: E402
+from bot.speech.repeat_guard import RepeatGuard  # noqa: E402
 from bot.speech.tts.factory import make_tts  # noqa: E402
 
 PROMPTS = [
@@ -84,7 +85,7 @@ async def run(args: argparse.Namespace) -> dict:
     load_s = time.perf_counter() - t
     brain = Brain(backend, cfg.persona, cfg.llm)
     await brain.warm_up()
-    pipe = SpeechPipeline(brain, Speaker(tts, [NullSink()]), cfg.chunker)
+    pipe = SpeechPipeline(brain, Speaker(tts, [NullSink()]), cfg.chunker, [RepeatGuard()])
     rows = []
     for r in range(args.rounds):
         for viewer, text in PROMPTS:

@@ -105,3 +105,18 @@ def test_pieces_are_clean_nonempty_and_keep_the_words(text, sizes):
     # every spoken word is a word of the cleaned whole text, in order
     spoken = re.findall(r"\w+", " ".join(p.text for p in ps))
     assert spoken == re.findall(r"\w+", speakable(text))
+
+
+def test_repeat_guard_drops_a_sentence_said_moments_ago():
+    from bot.speech.chunker import Piece
+    from bot.speech.repeat_guard import RepeatGuard
+
+    guard = RepeatGuard(window=3)
+    p = lambda t: Piece(t, t, 0, True)  # noqa: E731
+    assert guard(p("I'm so glad you're here!")) is not None
+    assert guard(p("Thank you!")) is not None
+    assert guard(p("Thank you!")) is not None  # short lines may repeat
+    assert guard(p("i'm SO glad, you're here")) is None  # same words, other case and punctuation
+    for t in ("one two three four", "five six seven eight", "nine ten eleven twelve"):
+        guard(p(t))
+    assert guard(p("I'm so glad you're here!")) is not None  # out of the window again

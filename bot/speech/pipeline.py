@@ -99,7 +99,7 @@ class SpeechPipeline:
         for f in self.piece_filters:
             result = f(piece)
             if result is None:
-                log.info("piece dropped by %s: %r", getattr(f, "__name__", f), piece.text)
+                log.info("piece dropped by %s: %r", getattr(f, "__name__", type(f).__name__), piece.text)
                 return None
             piece = result
         return piece
