@@ -100,16 +100,17 @@ async def collect(agen):
     return [x async for x in agen]
 
 
-def test_ollama_streams_chat(ollama_server):
-    async def go():
-        backend = OllamaBackend(OllamaConfig(host=ollama_server, model="llama3.2:3b"))
-        await backend.load()
-        try:
-            return await collect(backend.stream(MSGS, PARAMS))
-        finally:
-            await backend.close()
+async def load_and_stream(backend):
+    """One event loop for the client's whole life: load, stream the test prompt, close."""
+    await backend.load()
+    try:
+        return await collect(backend.stream(MSGS, PARAMS))
+    finally:
+        await backend.close()
 
-    deltas = run(go())
+
+def test_ollama_streams_chat(ollama_server):
+    deltas = run(load_and_stream(OllamaBackend(OllamaConfig(host=ollama_server, model="llama3.2:3b"))))
     assert "".join(deltas) == "Hi coolguy42! Welcome."
     req = FakeOllama.requests[-1]
     assert req["stream"] is True
@@ -183,15 +184,7 @@ def openai_server(tmp_path_factory):
 
 
 def test_openai_compatible_server_streams(openai_server):
-    async def go():
-        backend = OpenAIBackend(OpenAIConfig(base_url=openai_server, model="smollm2"))
-        await backend.load()
-        try:
-            return await collect(backend.stream(MSGS, PARAMS))
-        finally:
-            await backend.close()
-
-    deltas = run(go())
+    deltas = run(load_and_stream(OpenAIBackend(OpenAIConfig(base_url=openai_server, model="smollm2"))))
     assert len(deltas) >= 3
     assert any(c.isalpha() for c in "".join(deltas))
 
