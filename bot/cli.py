@@ -159,10 +159,10 @@ def chat(
     cfg = loaded.config
 
     async def go() -> None:
-        transcript = TranscriptSink(console, cfg.persona.name, None)
+        interactive = sys.stdin.isatty()
+        transcript = TranscriptSink(console, cfg.persona.name, None, echo_viewer=not interactive)
         rt = await build_runtime(loaded, console, with_brain=True, play=play, out_dir=out,
                                  extra_sinks=[transcript])
-        interactive = sys.stdin.isatty()
         console.print(f"chatting with [bold]{cfg.persona.name}[/] as [cyan]{name}[/] "
                       "(/quit or Ctrl-D to end)")
         try:

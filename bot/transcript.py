@@ -15,8 +15,10 @@ def _ms(v: float | None) -> str:
 
 
 class TranscriptSink:
-    def __init__(self, console: Console, persona: str, path: Path | None = None):
+    def __init__(self, console: Console, persona: str, path: Path | None = None,
+                 *, echo_viewer: bool = True):
         self.console = console
+        self.echo_viewer = echo_viewer  # off when the viewer just typed the line themselves
         self.persona = persona
         self.path = path
         self._last_caption: dict[str, tuple[int, str]] = {}
@@ -24,7 +26,8 @@ class TranscriptSink:
 
     async def start(self, utterance: Utterance) -> None:
         if utterance.viewer:
-            self.console.print(f"[bold cyan]{escape(utterance.viewer)}[/]: {escape(utterance.prompt)}")
+            if self.echo_viewer:
+                self.console.print(f"[bold cyan]{escape(utterance.viewer)}[/]: {escape(utterance.prompt)}")
             self._lines.append(f"**{utterance.viewer}**: {utterance.prompt}  ")
 
     async def segment(self, segment: SpeechSegment) -> None:
