@@ -70,7 +70,10 @@ class PiperConfig(Section):
 
 class XttsConfig(Section):
     model_dir: Path | None = None
-    reference_wavs: list[Path] = Field(default_factory=list)
+    reference_wavs: list[Path] = Field(default_factory=list)  # the voice to clone
+    speaker: str | None = None  # or a built-in speaker from speakers_xtts.pth
+    speaker_latents: Path | None = None  # a file for the cloned voice's latents
+    cache_latents: bool = True  # keep the cloned voice's latents beside the model
     language: str = "en"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     use_deepspeed: Literal["auto", "on", "off"] = "auto"
@@ -78,6 +81,7 @@ class XttsConfig(Section):
     stream_chunk_size: int = Field(20, ge=2, le=400)
     temperature: float = Field(0.75, gt=0.0, le=2.0)
     speed: float = Field(1.0, gt=0.2, le=3.0)
+    threads: int = Field(0, ge=0, le=256)  # CPU only; 0: the voice's share of the cores
 
 
 class TTSConfig(Section):

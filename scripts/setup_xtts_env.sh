@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A second environment, .venv-xtts, for the Coqui XTTS v2 voice and its tests.
+#
+# coqui-tts imports torchaudio, and PyPI's torchaudio loads only with the torch
+# release it was built for: torch/torchaudio 2.9.1 here (PyPI's CUDA build, which
+# also runs on a CPU; ~7.5 GB), with torchcodec 0.8 (the one built for torch 2.9).
+# coqui-tts 0.28 imports `six` without declaring it. The main .venv stays torch-free.
+# Re-running is cheap: nothing is reinstalled while this script and pyproject.toml
+# are unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# torchcodec (coqui-tts's audio reader since torch 2.9) loads the system's FFmpeg
+scripts/ensure_apt.sh ffmpeg
+
+python="${PYTHON:-python3}"
+if [ ! -x .venv-xtts/bin/python ]; then
+  echo "==> creating .venv-xtts"
+  "$python" -m venv .venv-xtts
+fi
+
+stamp=".venv-xtts/.vtbot-installed"
+want="$(cat "$0" pyproject.toml | sha256sum | cut -c1-16)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> installing torch 2.9.1, torchaudio 2.9.1 and coqui-tts into .venv-xtts (several GB the first time)"
+  .venv-xtts/bin/python -m pip install -q --upgrade pip
+  .venv-xtts/bin/python -m pip install -q "torch==2.9.1" "torchaudio==2.9.1" "coqui-tts==0.28.0" \
+    "torchcodec==0.8.*" \
+    "six" "tokenizers" "soundfile" "pydantic>=2.6" "PyYAML>=6" "python-dotenv>=1.0" \
+    "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6.100"
+  # vtbot itself, without the core's model packages: the XTTS path needs none of them
+  .venv-xtts/bin/python -m pip install -q --no-deps -e .
+  echo "$want" > "$stamp"
+fi
+echo "==> .venv-xtts is ready: .venv-xtts/bin/python -m pytest tests/xtts"
