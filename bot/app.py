@@ -12,6 +12,9 @@ from rich.console import Console
 
 from bot.brain import Brain, make_backend
 from bot.config import LoadedConfig
+from bot.moderation.audit import AuditLog
+from bot.moderation.gate import Moderator
+from bot.moderation.output_guard import OutputGuard
 from bot.speech.pipeline import Speaker, SpeechPipeline
 from bot.speech.repeat_guard import RepeatGuard
 from bot.speech.player import AudioDeviceError, AudioPlayer, resolve_output_device
@@ -33,6 +36,8 @@ class Runtime:
     player: AudioPlayer | None = None
     writer: WavJsonWriter | None = None
     sinks: list[SpeechSink] = field(default_factory=list)
+    moderator: Moderator | None = None
+    audit: AuditLog | None = None
 
     async def close(self) -> None:
         if self.player is not None:
@@ -41,6 +46,8 @@ class Runtime:
         await self.tts.close()
         if self.brain is not None:
             await self.brain.backend.close()
+        if self.audit is not None:
+            self.audit.close()
 
 
 def make_player(loaded: LoadedConfig, console: Console) -> AudioPlayer | None:
@@ -73,10 +80,14 @@ async def build_runtime(loaded: LoadedConfig, console: Console, *, with_brain: b
     cfg = loaded.config
     tts = make_tts(cfg.tts)
     brain = Brain(make_backend(cfg.llm, loaded.secrets), cfg.persona, cfg.llm) if with_brain else None
+    moderator = Moderator(cfg.moderation) if with_brain else None
     with console.status("loading models…", spinner="dots"):
         loads = [_timed_load(console, f"voice: {getattr(tts, 'describe', lambda: tts.name)()}", tts.load())]
         if brain is not None:
             loads.append(_timed_load(console, f"brain: {brain.backend.describe()}", _load_brain(brain)))
+        if moderator is not None:
+            loads.append(_timed_load(console, f"moderation: {len(moderator.lists.terms)} listed terms",
+                                     asyncio.to_thread(moderator.warm_up)))
         await asyncio.gather(*loads)
     sinks: list[SpeechSink] = list(extra_sinks or [])
     writer = None
@@ -87,6 +98,9 @@ async def build_runtime(loaded: LoadedConfig, console: Console, *, with_brain: b
     if player is not None:
         sinks.append(player)
     speaker = Speaker(tts, sinks)
-    pipeline = (SpeechPipeline(brain, speaker, cfg.chunker, [RepeatGuard()])
-                if brain is not None else None)
-    return Runtime(loaded, tts, speaker, brain, pipeline, player, writer, sinks)
+    pipeline = audit = None
+    if brain is not None and moderator is not None:
+        audit = AuditLog(cfg.moderation.audit_log)
+        guard = OutputGuard(moderator.output, audit, cfg.moderation.replacement)
+        pipeline = SpeechPipeline(brain, speaker, cfg.chunker, [guard, RepeatGuard()])
+    return Runtime(loaded, tts, speaker, brain, pipeline, player, writer, sinks, moderator, audit)

@@ -184,6 +184,38 @@ def chat(
 
 
 @app.command()
+def moderate(
+    ctx: typer.Context,
+    classifier: Annotated[bool, typer.Option("--classifier/--no-classifier", help="Also ask the profanity classifier about messages that pass (as for prompts).")] = True,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between JSON lines that carry no \"ts\".")] = 1.0,
+) -> None:
+    """Moderate chat from stdin: one JSON verdict per line (allowed, reason, normalised text).
+
+    Plain lines get the content checks; JSON lines with a "user" (and "text", "badges",
+    "emotes", "ts") get everything live chat gets, viewer history included.
+    """
+    import time
+
+    from bot.moderation.gate import Moderator
+    from bot.moderation.stdin_verdicts import verdicts
+
+    loaded = _load(ctx)
+    t = time.perf_counter()
+    mod = Moderator(loaded.config.moderation, classifier=classifier and loaded.config.moderation.classifier.enabled)
+    mod.warm_up()
+    if mod.classifier is not None:
+        mod.classifier.load()
+    err_console.print(f"moderation ready ({time.perf_counter() - t:.1f} s); reading stdin", style="dim")
+    blocked = total = 0
+    for row in verdicts(sys.stdin, mod, interval_s=interval, deep=mod.classifier is not None):
+        total += 1
+        blocked += row.get("allowed") is False
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    err_console.print(f"{total} messages, {blocked} blocked", style="dim")
+
+
+@app.command()
 def lipsync(
     audio: Annotated[Path, typer.Argument(help="A WAV/FLAC/OGG file.", exists=True, dir_okay=False)],
     text: Annotated[Optional[str], typer.Option("--text", "-t", help="Its transcript (or @file.txt): timing from the words, much more exact.")] = None,

@@ -126,6 +126,68 @@ class LoggingConfig(Section):
         return v.upper() if isinstance(v, str) else v
 
 
+class SpamConfig(Section):
+    repeat_window_s: float = Field(60.0, ge=0)
+    max_repeats: int = Field(1, ge=0, le=100)  # times one viewer may repeat a text in the window
+    caps_min_letters: int = Field(12, ge=1)
+    caps_ratio: float = Field(0.7, gt=0.0, le=1.0)
+    char_flood: int = Field(10, ge=2)  # one character this many times in a row
+    emote_flood: int = Field(8, ge=1)  # emotes + emoji in one message
+    copypasta_min_chars: int = Field(60, ge=1)
+    copypasta_users: int = Field(3, ge=2)
+    copypasta_window_s: float = Field(120.0, gt=0)
+
+
+class LinkPolicyConfig(Section):
+    allow: Literal["none", "listed", "all"] = "listed"
+    allowed_domains: list[str] = Field(default_factory=lambda: ["twitch.tv", "clips.twitch.tv"])
+
+
+class ClassifierConfig(Section):
+    enabled: bool = True
+    threshold: float = Field(0.9, gt=0.0, le=1.0)  # alt-profanity-check probability
+
+
+class ModerationConfig(Section):
+    languages: list[Literal["en", "de", "es", "fr", "it", "ja", "nl", "pt", "ru", "zh"]] = \
+        Field(default_factory=lambda: ["en"])
+    min_severity: Literal["mild", "strong", "severe"] = "mild"  # chat → prompt
+    output_min_severity: Literal["mild", "strong", "severe"] = "mild"  # what the avatar says
+    words: list[str] = Field(default_factory=list)  # the streamer's own blocked words/phrases
+    words_file: Path | None = None  # more words, one per line; !blockword adds here
+    allow_words: list[str] = Field(default_factory=list)  # listed words to let through
+    patterns: dict[str, str] = Field(default_factory=dict)  # name → regex on the folded text
+    injection: bool = True
+    links: LinkPolicyConfig = Field(default_factory=LinkPolicyConfig)
+    max_length: int = Field(300, ge=1, le=10000)
+    spam: SpamConfig = Field(default_factory=SpamConfig)
+    user_cooldown_s: float = Field(15.0, ge=0)  # between accepted messages of one viewer
+    global_rate: float = Field(2.0, gt=0)  # accepted messages per second, all viewers
+    global_burst: int = Field(10, ge=1)
+    ignore_users: list[str] = Field(default_factory=list)  # logins (other bots)
+    exempt_badges: list[str] = Field(default_factory=lambda: ["broadcaster"])  # skip spam/rate
+    classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
+    audit_log: Path | None = Path("vtbot-output/moderation.jsonl")
+    replacement: str = "Let's keep it friendly in here."  # said for a blocked piece; "" drops it
+
+    @field_validator("patterns")
+    @classmethod
+    def _regexes(cls, v: dict[str, str]) -> dict[str, str]:
+        import re
+
+        for name, source in v.items():
+            try:
+                re.compile(source)
+            except re.error as e:
+                raise ValueError(f"pattern {name!r} is not a valid regular expression: {e}") from None
+        return v
+
+    @field_validator("ignore_users")
+    @classmethod
+    def _logins(cls, v: list[str]) -> list[str]:
+        return [u.strip().lstrip("@").lower() for u in v if u.strip()]
+
+
 class VtbotConfig(Section):
     persona: PersonaConfig
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -134,4 +196,5 @@ class VtbotConfig(Section):
     audio: AudioConfig = Field(default_factory=AudioConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     demo: DemoConfig
+    moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)

@@ -24,9 +24,18 @@ from .tts.base import TTSEngine, TTSError
 
 log = logging.getLogger(__name__)
 
-# A piece filter returns the piece to speak, a replacement, or None to drop it.
-# The output moderation gate plugs in here.
+# A piece filter returns the piece to speak, a replacement, or None to drop it; it
+# raises CutAnswer to end the answer (the output moderation gate does, on a bad piece).
 PieceFilter = Callable[[Piece], Piece | None]
+
+
+class CutAnswer(Exception):
+    """Raised by a piece filter: speak ``replacement`` (if any) and end the answer here."""
+
+    def __init__(self, reason: str, replacement: Piece | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.replacement = replacement
 
 _END = object()
 
@@ -126,7 +135,15 @@ class SpeechPipeline:
                 limit = self.brain.persona.max_reply_tokens
                 async for piece in chunk_stream(counted(self.brain.reply(line.viewer, line.text)),
                                                 self.chunker, truncated=lambda: stats.tokens >= limit):
-                    kept = self._filter(piece)
+                    try:
+                        kept = self._filter(piece)
+                    except CutAnswer as cut:
+                        stats.cut = cut.reason
+                        log.warning("answer cut: %s", cut.reason)
+                        if cut.replacement is not None:
+                            spoken.append(cut.replacement.text)
+                            await queue.put(cut.replacement)
+                        break
                     if kept is None:
                         continue
                     if stats.first_piece_s is None:

@@ -55,6 +55,7 @@ class UtteranceStats:
     total_s: float = 0.0
     text: str = ""
     error: str | None = None
+    cut: str | None = None  # why the answer was ended early (output moderation)
 
     @property
     def tokens_per_s(self) -> float | None:

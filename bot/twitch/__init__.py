@@ -1,0 +1,1 @@
+"""Twitch integration: logins and tokens (auth), later chat and events over EventSub."""

@@ -1,0 +1,1 @@
+"""Local stand-ins for outside services, so tests run the real client libraries offline."""
