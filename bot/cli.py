@@ -184,6 +184,37 @@ def chat(
 
 
 @app.command()
+def run(
+    ctx: typer.Context,
+    play: Annotated[bool, typer.Option("--play/--no-play", help="Play on the sound device.")] = True,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write each answer as WAV/JSON here.")] = None,
+    name: Annotated[str, typer.Option("--as", help="Your name when you type in the terminal.")] = "streamer",
+) -> None:
+    """Go live: Twitch chat (when twitch.enabled) and the terminal → moderation → answers aloud."""
+    from bot.live import TwitchSetupError, run_live
+
+    loaded = _load(ctx)
+    try:
+        _run(run_live(loaded, console, play=play, out_dir=out, console_name=name))
+    except TwitchSetupError as e:
+        err_console.print(f"[bold red]twitch:[/] {e}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def auth(
+    ctx: typer.Context,
+    role: Annotated[str, typer.Argument(help="bot, broadcaster, or all (the accounts your config needs).")] = "all",
+    scopes_only: Annotated[bool, typer.Option("--scopes", help="Only list the permissions vtbot asks for, and why.")] = False,
+) -> None:
+    """Log in to Twitch with the Device Code Flow (no browser redirect, no web server)."""
+    from bot.twitch.login import run_auth
+
+    loaded = _load(ctx)
+    raise typer.Exit(_run(run_auth(loaded, console, role, scopes_only=scopes_only)))
+
+
+@app.command()
 def moderate(
     ctx: typer.Context,
     classifier: Annotated[bool, typer.Option("--classifier/--no-classifier", help="Also ask the profanity classifier about messages that pass (as for prompts).")] = True,

@@ -16,6 +16,11 @@ class RedactingFilter(logging.Filter):
         super().__init__()
         self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
 
+    def add(self, secret: str) -> None:
+        """A secret learned later (a Twitch token, refreshed while the bot runs)."""
+        if len(secret) >= 4 and secret not in self.secrets:
+            self.secrets = sorted({*self.secrets, secret}, key=len, reverse=True)
+
     def redact(self, text: str) -> str:
         for s in self.secrets:
             text = text.replace(s, MASK)
@@ -56,5 +61,13 @@ def setup_logging(level: str, secrets: Iterable[str] = (), file: Path | None = N
         h.addFilter(redactor)
         root.addHandler(h)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "openai", "piper"):
+    for noisy in ("httpx", "httpcore", "openai", "piper", "twitchio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def add_secret(secret: str) -> None:
+    """Mask ``secret`` in every log handler from now on."""
+    for handler in logging.getLogger().handlers:
+        for f in handler.filters:
+            if isinstance(f, RedactingFilter):
+                f.add(secret)

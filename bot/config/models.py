@@ -188,6 +188,62 @@ class ModerationConfig(Section):
         return [u.strip().lstrip("@").lower() for u in v if u.strip()]
 
 
+class QueueConfig(Section):
+    max_size: int = Field(30, ge=1, le=10000)
+    ttl_event_s: float = Field(600.0, gt=0)  # bits, subs, redeems, donations
+    ttl_ask_s: float = Field(120.0, gt=0)  # !ask, @mentions, replies to the avatar
+    ttl_chat_s: float = Field(30.0, gt=0)  # sampled chat
+
+
+class ChatConfig(Section):
+    policy: Literal["mentions", "ask", "all"] = "mentions"  # what becomes a prompt
+    sample_rate: float = Field(0.2, ge=0.0, le=1.0)  # policy "all": share of plain chat answered
+    names: list[str] = Field(default_factory=list)  # extra names the avatar answers to
+    min_bits: int = Field(1, ge=1)  # a cheer of at least this many bits is a paid prompt
+    queue: QueueConfig = Field(default_factory=QueueConfig)
+
+
+class CommandConfig(Section):
+    name: str = Field(min_length=1, max_length=25, pattern=r"^[A-Za-z0-9_]+$")
+    aliases: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    user_cooldown_s: float = Field(0.0, ge=0)
+    global_cooldown_s: float = Field(0.0, ge=0)
+
+
+def _cmd(name: str, user: float = 0.0, glob: float = 0.0) -> CommandConfig:
+    return CommandConfig(name=name, user_cooldown_s=user, global_cooldown_s=glob)
+
+
+class CommandsConfig(Section):
+    prefix: str = Field("!", min_length=1, max_length=3)
+    ask: CommandConfig = Field(default_factory=lambda: _cmd("ask", 30))
+    help: CommandConfig = Field(default_factory=lambda: _cmd("help", 30, 10))
+    fireworks: CommandConfig = Field(default_factory=lambda: _cmd("fireworks", 60, 15))
+    skip: CommandConfig = Field(default_factory=lambda: _cmd("skip"))
+    mute: CommandConfig = Field(default_factory=lambda: _cmd("mute"))
+    unmute: CommandConfig = Field(default_factory=lambda: _cmd("unmute"))
+    scene: CommandConfig = Field(default_factory=lambda: _cmd("scene", 0, 5))
+    clear: CommandConfig = Field(default_factory=lambda: _cmd("clear"))
+    blockword: CommandConfig = Field(default_factory=lambda: _cmd("blockword"))
+
+
+class TwitchConfig(Section):
+    enabled: bool = False  # vtbot run: connect to Twitch (after `vtbot auth`)
+    client_id: str = ""  # your app's Client ID (dev.twitch.tv/console/apps); the secret is env-only
+    channel: str = ""  # the broadcaster's login
+    bot_login: str = ""  # the bot account's login ("" = the broadcaster's account)
+    token_file: Path | None = None  # default: ~/.config/vtbot/twitch-tokens.json
+    reply_in_chat: bool = True  # also post the avatar's answer in chat (@viewer ...)
+    bot_is_moderator: Literal["auto", "yes", "no"] = "auto"  # 100 vs 20 messages / 30 s
+    keepalive_s: int = Field(10, ge=10, le=600)
+
+    @field_validator("channel", "bot_login")
+    @classmethod
+    def _login(cls, v: str) -> str:
+        return v.strip().lstrip("@").lower()
+
+
 class VtbotConfig(Section):
     persona: PersonaConfig
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -197,4 +253,7 @@ class VtbotConfig(Section):
     output: OutputConfig = Field(default_factory=OutputConfig)
     demo: DemoConfig
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
+    chat: ChatConfig = Field(default_factory=ChatConfig)
+    commands: CommandsConfig = Field(default_factory=CommandsConfig)
+    twitch: TwitchConfig = Field(default_factory=TwitchConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 SECRET_ENV: dict[str, str] = {
     "openai_api_key": "VTBOT_OPENAI_API_KEY",
     "ollama_api_key": "VTBOT_OLLAMA_API_KEY",
+    "twitch_client_secret": "VTBOT_TWITCH_CLIENT_SECRET",
 }
 
 # YAML keys that look like secrets: rejected with a pointer to the env variable.
@@ -29,6 +30,7 @@ SECRET_KEY_PATTERN = re.compile(r"(^|_)(api_?key|password|passwd|secret|client_s
 class Secrets:
     openai_api_key: SecretStr | None = None
     ollama_api_key: SecretStr | None = None
+    twitch_client_secret: SecretStr | None = None  # only for a Confidential Twitch app
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Secrets:

@@ -562,6 +562,12 @@ async def refresh(
     return new
 
 
+def refresh_store_entry(token: StoredToken, access: str, refresh_token: str) -> StoredToken:
+    """``token`` with the pair twitchio refreshed on its own (event_token_refreshed)."""
+    return replace(token, access_token=Secret(access), refresh_token=Secret(refresh_token),
+                   obtained_at=_now(), expires_at=None)
+
+
 async def ensure_fresh(
     client_id: str,
     token: StoredToken,

@@ -1,0 +1,184 @@
+"""chat message → input gate → triage → prompt queue → brain and voice, one at a time.
+
+Every source (Twitch, the console, scripted chat) hands its messages to
+:meth:`ChatFlow.receive`; :meth:`ChatFlow.run` answers the queue in priority order
+and waits for each answer to be heard before the next. Skip, mute and clear act on
+the answer being spoken and on the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.moderation.audit import AuditLog
+from bot.moderation.gate import InputGate, Verdict
+from bot.speech.pipeline import ChatLine, SpeechPipeline
+from bot.speech.segment import UtteranceStats
+
+from .message import ChatMessage
+from .queue import Offer, Prompt, PromptQueue
+from .triage import Triage, Triager
+
+log = logging.getLogger(__name__)
+
+AnswerHook = Callable[[Prompt, UtteranceStats], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Received:
+    """What happened to one incoming message."""
+
+    verdict: Verdict | None  # None: a duplicate delivery, ignored
+    triage: Triage | None = None
+    offer: Offer | None = None
+
+
+class ChatFlow:
+    def __init__(self, gate: InputGate, triager: Triager, queue: PromptQueue,
+                 pipeline: SpeechPipeline | None, audit: AuditLog, *,
+                 wait_heard: Callable[[], Awaitable[None]] | None = None,
+                 stop_sound: Callable[[], None] | None = None,
+                 on_answer: AnswerHook | None = None, dedupe: int = 5000):
+        self.gate = gate
+        self.triager = triager
+        self.queue = queue
+        self.pipeline = pipeline
+        self.audit = audit
+        self.wait_heard = wait_heard
+        self.stop_sound = stop_sound
+        self.on_answer = on_answer
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._dedupe = dedupe
+        self._current: asyncio.Task[UtteranceStats] | None = None
+        self._unmuted = asyncio.Event()
+        self._unmuted.set()
+        self.answered = 0
+        self.skipped = 0
+        self._picking = False  # between taking a prompt and starting its answer
+
+    # -- in ------------------------------------------------------------------------------
+
+    def receive(self, msg: ChatMessage) -> Received:
+        """Moderate one message and queue it if it is a prompt. Never raises for bad input."""
+        if msg.message_id:
+            if msg.message_id in self._seen:
+                log.debug("duplicate delivery of %s ignored", msg.message_id)
+                return Received(None)
+            self._seen[msg.message_id] = None
+            if len(self._seen) > self._dedupe:
+                self._seen.popitem(last=False)
+        verdict = self.gate.check(msg)
+        self.audit.record("input", verdict, **msg.audit_fields())
+        if not verdict.allowed:
+            return Received(verdict)
+        triage = self.triager.classify(msg, verdict.text)
+        if triage is None:
+            return Received(verdict)
+        offer = self.queue.offer(msg, triage.text, triage.priority)
+        log.info("%s from %s: %s (%s)", triage.why, msg.user_login,
+                 offer.reason, f"{len(self.queue)} waiting")
+        return Received(verdict, triage, offer)
+
+    def ask(self, msg: ChatMessage, question: str, priority) -> Received:
+        """A prompt that a command or event makes (``!ask``, a paid message): moderated
+        like chat, then queued at ``priority``."""
+        verdict = self.gate.check_text(question)
+        self.audit.record("input", verdict, **msg.audit_fields())
+        if not verdict.allowed:
+            return Received(verdict)
+        offer = self.queue.offer(msg, verdict.text, priority)
+        return Received(verdict, Triage(priority, verdict.text, "command"), offer)
+
+    # -- out -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Answer prompts until cancelled."""
+        if self.pipeline is None:
+            raise RuntimeError("ChatFlow.run needs a speech pipeline")
+        while True:
+            await self._unmuted.wait()
+            self._picking = False
+            prompt = await self.queue.get()
+            self._picking = True
+            if not self._unmuted.is_set():
+                self.queue.offer(prompt.message, prompt.text, prompt.priority)  # keep it for later
+                continue
+            try:
+                await self.answer(prompt)
+            finally:
+                self._picking = False
+
+    async def answer(self, prompt: Prompt) -> UtteranceStats | None:
+        deep = self.gate.deep_check(prompt.text)
+        if not deep.allowed:
+            self.audit.record("input", deep, **prompt.message.audit_fields())
+            return None
+        assert self.pipeline is not None
+        self._current = asyncio.create_task(self.pipeline.respond(ChatLine(prompt.viewer, prompt.text)),
+                                            name=f"answer-{prompt.message.user_login}")
+        try:
+            stats = await self._current
+            if self.wait_heard is not None:
+                await self.wait_heard()
+        except asyncio.CancelledError:
+            if self._current is not None and self._current.cancelled() and not _cancelling():
+                self.skipped += 1
+                return None  # skipped: the loop goes on
+            raise
+        finally:
+            self._current = None
+        self.answered += 1
+        if self.on_answer is not None and stats.text:
+            try:
+                await self.on_answer(prompt, stats)
+            except Exception:  # noqa: BLE001 - a failed chat post never stops the voice
+                log.exception("posting the answer failed")
+        return stats
+
+    # -- controls ------------------------------------------------------------------------
+
+    @property
+    def speaking(self) -> bool:
+        return self._current is not None and not self._current.done()
+
+    @property
+    def muted(self) -> bool:
+        return not self._unmuted.is_set()
+
+    def skip(self) -> bool:
+        """Stop the answer being spoken (and what is still buffered for the speakers)."""
+        if self.stop_sound is not None:
+            self.stop_sound()
+        if self.speaking:
+            assert self._current is not None
+            self._current.cancel()
+            return True
+        return False
+
+    def mute(self) -> None:
+        self._unmuted.clear()
+        self.skip()
+
+    def unmute(self) -> None:
+        self._unmuted.set()
+
+    def clear(self) -> int:
+        return self.queue.clear()
+
+    async def idle(self, timeout: float = 300.0) -> None:
+        """Wait until nothing is queued or being said (scripted input at its end)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (len(self.queue) or self.speaking or self._picking) and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+
+
+def _cancelling() -> bool:
+    """Whether the task running this code is itself being cancelled (shutdown)."""
+    task = asyncio.current_task()
+    return bool(task is not None and task.cancelling())
+

@@ -1,0 +1,131 @@
+"""The prompt queue between chat and the brain.
+
+Paid and event prompts go first, then questions addressed to the avatar (``!ask``,
+@mentions, replies), then sampled chat. The queue is bounded, stale prompts expire
+(nobody wants an answer to a question from ten minutes ago), and each viewer holds at
+most one place, so a single viewer cannot crowd out the rest of chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from .message import ChatMessage
+
+
+class Priority(IntEnum):
+    EVENT = 0  # bits, subs with a message, redeems, donations
+    ASK = 1  # !ask, @mentions, replies to the avatar
+    CHAT = 2  # sampled chat
+
+
+@dataclass(order=True, slots=True)
+class Prompt:
+    priority: Priority
+    seq: int
+    text: str = field(compare=False)  # what the brain reads (normalised, "!ask" removed)
+    message: ChatMessage = field(compare=False)
+    enqueued_at: float = field(compare=False, default=0.0)
+    expires_at: float = field(compare=False, default=float("inf"))
+
+    @property
+    def viewer(self) -> str:
+        return self.message.user_name or self.message.user_login
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    accepted: bool
+    reason: str  # queued, replaced, duplicate, full, evicted ...
+    evicted: Prompt | None = None
+
+
+class PromptQueue:
+    def __init__(self, max_size: int = 30, ttl_s: dict[Priority, float] | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.max_size = max_size
+        self.ttl_s = ttl_s or {Priority.EVENT: 600.0, Priority.ASK: 120.0, Priority.CHAT: 30.0}
+        self.clock = clock
+        self._heap: list[Prompt] = []
+        self._by_viewer: dict[str, Prompt] = {}
+        self._seq = itertools.count()
+        self._ready = asyncio.Event()
+        self.expired = 0
+
+    def __len__(self) -> int:
+        return len(self._by_viewer)
+
+    def snapshot(self) -> list[Prompt]:
+        """Live prompts in the order they would be answered."""
+        return sorted(p for p in self._heap if self._by_viewer.get(p.message.user_login) is p)
+
+    def offer(self, message: ChatMessage, text: str, priority: Priority) -> Offer:
+        now = self.clock()
+        self._expire(now)
+        viewer = message.user_login
+        held = self._by_viewer.get(viewer)
+        if held is not None:
+            if priority >= held.priority:
+                return Offer(False, f"{viewer} already has a {held.priority.name.lower()} prompt waiting")
+            self._remove(held)  # a paid message outranks the same viewer's question
+        evicted = None
+        if len(self._by_viewer) >= self.max_size:
+            worst = max(self.snapshot())
+            if priority >= worst.priority:
+                return Offer(False, f"queue full ({self.max_size})")
+            self._remove(worst)
+            evicted = worst
+        prompt = Prompt(priority, next(self._seq), text, message, now, now + self.ttl_s[priority])
+        heapq.heappush(self._heap, prompt)
+        self._by_viewer[viewer] = prompt
+        self._ready.set()
+        return Offer(True, "replaced" if held is not None else "queued", evicted)
+
+    def pop(self) -> Prompt | None:
+        now = self.clock()
+        while self._heap:
+            prompt = heapq.heappop(self._heap)
+            if self._by_viewer.get(prompt.message.user_login) is not prompt:
+                continue  # removed or replaced
+            del self._by_viewer[prompt.message.user_login]
+            if prompt.expires_at < now:
+                self.expired += 1
+                continue
+            return prompt
+        self._ready.clear()
+        return None
+
+    async def get(self) -> Prompt:
+        """The next live prompt, waiting for one if need be."""
+        while True:
+            prompt = self.pop()
+            if prompt is not None:
+                return prompt
+            self._ready.clear()
+            await self._ready.wait()
+
+    def clear(self) -> int:
+        n = len(self._by_viewer)
+        self._heap.clear()
+        self._by_viewer.clear()
+        self._ready.clear()
+        return n
+
+    def _remove(self, prompt: Prompt) -> None:
+        if self._by_viewer.get(prompt.message.user_login) is prompt:
+            del self._by_viewer[prompt.message.user_login]
+        # the heap entry is skipped lazily on pop; compact when it grows stale
+        if len(self._heap) > 4 * max(8, len(self._by_viewer)):
+            self._heap = [p for p in self._heap if self._by_viewer.get(p.message.user_login) is p]
+            heapq.heapify(self._heap)
+
+    def _expire(self, now: float) -> None:
+        for prompt in [p for p in self._by_viewer.values() if p.expires_at < now]:
+            self._remove(prompt)
+            self.expired += 1

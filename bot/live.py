@@ -1,0 +1,175 @@
+"""`vtbot run`: the live bot. Chat (Twitch and the console) → moderation → queue →
+brain and voice, with chat commands, until Ctrl-C.
+
+Without Twitch (``twitch.enabled: false``) the console is the chat: lines typed there
+come from the broadcaster, and ``/skip``, ``/mute`` ... run the chat commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from bot.app import Runtime, build_runtime
+from bot.chat.commands import ChatCommands
+from bot.chat.controls import StreamControls
+from bot.chat.flow import ChatFlow
+from bot.chat.message import ChatMessage
+from bot.chat.queue import Priority, PromptQueue
+from bot.chat.triage import Triager
+from bot.config import LoadedConfig
+from bot.logs import add_secret
+
+log = logging.getLogger(__name__)
+
+
+class TwitchSetupError(Exception):
+    """Twitch is enabled but not set up; the message says what to do."""
+
+
+@dataclass
+class LiveBot:
+    runtime: Runtime
+    flow: ChatFlow
+    commands: ChatCommands
+    controls: StreamControls
+    twitch: object | None = None  # TwitchChat, once connected
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+
+def build_flow(loaded: LoadedConfig, rt: Runtime) -> tuple[ChatFlow, ChatCommands, StreamControls]:
+    cfg = loaded.config
+    assert rt.moderator is not None and rt.audit is not None and rt.pipeline is not None
+    q = cfg.chat.queue
+    queue = PromptQueue(q.max_size, {Priority.EVENT: q.ttl_event_s, Priority.ASK: q.ttl_ask_s,
+                                     Priority.CHAT: q.ttl_chat_s})
+    triager = Triager(cfg.chat.policy, [cfg.persona.name, *cfg.chat.names],
+                      ask_command=cfg.commands.prefix + cfg.commands.ask.name,
+                      sample_rate=cfg.chat.sample_rate, min_bits=cfg.chat.min_bits,
+                      bot_login=cfg.twitch.bot_login or cfg.twitch.channel)
+    player = rt.player
+    flow = ChatFlow(rt.moderator.input, triager, queue, rt.pipeline, rt.audit,
+                    wait_heard=(lambda: player.drain(timeout=300)) if player is not None else None,
+                    stop_sound=player.skip if player is not None else None)
+    controls = StreamControls()
+    commands = ChatCommands(cfg.commands, flow, rt.moderator, controls, cfg.persona.name)
+    return flow, commands, controls
+
+
+async def load_twitch_tokens(loaded: LoadedConfig):
+    """The stored logins, validated (and refreshed) now, as Twitch asks at start-up."""
+    from .twitch.auth import AuthError, TokenStore, default_token_path, ensure_fresh
+
+    t = loaded.config.twitch
+    if not t.client_id:
+        raise TwitchSetupError("twitch.client_id is empty: register an application at "
+                               "dev.twitch.tv/console/apps (category Chat Bot, client type Public) "
+                               "and put its Client ID in your config")
+    store = TokenStore(Path(t.token_file) if t.token_file else default_token_path())
+    broadcaster = store.get("broadcaster")
+    bot_account = store.get("bot") if t.bot_login and t.bot_login != t.channel else broadcaster
+    if broadcaster is None or bot_account is None:
+        missing = "broadcaster" if broadcaster is None else "bot"
+        raise TwitchSetupError(f"no saved Twitch login for the {missing} account in {store.path}: "
+                               "run `vtbot auth` first")
+    secret = loaded.secrets.twitch_client_secret
+    client_secret = secret.get_secret_value() if secret else None
+    try:
+        broadcaster = await ensure_fresh(t.client_id, broadcaster, client_secret=client_secret, store=store)
+        if bot_account.role == "bot":
+            bot_account = await ensure_fresh(t.client_id, bot_account, client_secret=client_secret, store=store)
+        else:
+            bot_account = broadcaster
+    except AuthError as e:
+        raise TwitchSetupError(str(e)) from None
+    for token in {broadcaster, bot_account}:
+        add_secret(token.access_token.reveal())
+        add_secret(token.refresh_token.reveal())
+    if t.channel and broadcaster.login != t.channel:
+        raise TwitchSetupError(f"twitch.channel is {t.channel!r} but the saved broadcaster login is "
+                               f"{broadcaster.login!r}: run `vtbot auth` as the broadcaster")
+    return store, bot_account, broadcaster, client_secret
+
+
+async def console_chat(bot: LiveBot, console: Console, name: str, *, keep_running: bool) -> None:
+    """The terminal as chat: the streamer's lines and /commands. When stdin ends, the
+    bot stops, unless ``keep_running`` (Twitch is connected): then it runs until Ctrl-C."""
+    interactive = sys.stdin.isatty()
+    names = bot.commands.names()
+    while True:
+        try:
+            text = await asyncio.to_thread(input, f"{name}> " if interactive else "")
+        except EOFError:
+            if keep_running:
+                await asyncio.Event().wait()
+            await bot.flow.idle()  # scripted input: let the last answers finish
+            return
+        text = text.strip()
+        if not text:
+            continue
+        if text in ("/quit", "/exit"):
+            return
+        msg = ChatMessage(text, name, badges=frozenset({"broadcaster"}), source="console")
+        if text.startswith("/"):
+            word, _, args = text[1:].partition(" ")
+            key = next((k for k, ws in names.items() if word.lower() in ws), None)
+            if key is None:
+                console.print(f"commands: {' '.join('/' + ws[0] for ws in names.values())} /quit")
+                continue
+            reply = await bot.commands.run(key, msg, args)
+            if reply is not None:
+                console.print(f"[dim]{reply.text}[/]")
+            continue
+        got = bot.flow.receive(msg)
+        if got.verdict is not None and not got.verdict.allowed:
+            console.print(f"[yellow]blocked:[/] {got.verdict.reason} — {got.verdict.detail}")
+        elif got.triage is None:
+            bot.flow.ask(msg, text, Priority.ASK)  # the streamer talking to the avatar
+
+
+async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_dir: Path | None,
+                   console_name: str = "streamer") -> None:
+    from bot.transcript import TranscriptSink
+
+    cfg = loaded.config
+    transcript = TranscriptSink(console, cfg.persona.name, None, echo_viewer=True)
+    rt = await build_runtime(loaded, console, with_brain=True, play=play, out_dir=out_dir,
+                             extra_sinks=[transcript])
+    flow, commands, controls = build_flow(loaded, rt)
+    bot = LiveBot(rt, flow, commands, controls)
+    import gc
+
+    gc.freeze()  # models and word lists are loaded for good: keep them out of GC passes
+    try:
+        bot.tasks.append(asyncio.create_task(flow.run(), name="answers"))
+        if cfg.twitch.enabled:
+            from .twitch.client import ConnectionState, TwitchChat, run_with_backoff
+
+            store, bot_token, broadcaster, client_secret = await load_twitch_tokens(loaded)
+            state = ConnectionState()
+
+            def make() -> TwitchChat:
+                client = TwitchChat(cfg.twitch, cfg.commands, bot_token=bot_token,
+                                    broadcaster_token=broadcaster, flow=flow, chat_commands=commands,
+                                    store=store, client_secret=client_secret, state=state)
+                bot.twitch = client
+                flow.on_answer = client.post_answer
+                return client
+
+            bot.tasks.append(asyncio.create_task(run_with_backoff(make, state), name="twitch"))
+            console.print(f"[green]✓[/] Twitch: #{broadcaster.login} as {bot_token.login}")
+        console.print(f"[bold]{cfg.persona.name}[/] is live. Type to talk as {console_name}; "
+                      "/help lists commands, /quit ends.")
+        await console_chat(bot, console, console_name, keep_running=cfg.twitch.enabled)
+    finally:
+        for task in bot.tasks:
+            task.cancel()
+        await asyncio.gather(*bot.tasks, return_exceptions=True)
+        if bot.twitch is not None:
+            await bot.twitch.close()  # type: ignore[attr-defined]
+        await rt.close()
