@@ -176,7 +176,12 @@ def chat(
                     continue
                 if text in ("/quit", "/exit"):
                     break
-                await rt.pipeline.respond(ChatLine(name, text))
+                verdict = rt.moderator.input.check_text(text)
+                rt.audit.record("input", verdict, user=name, source="console")
+                if not verdict.allowed:
+                    console.print(f"[yellow]blocked:[/] {verdict.reason} — {verdict.detail}")
+                    continue
+                await rt.pipeline.respond(ChatLine(name, verdict.text))
         finally:
             await rt.close()
 

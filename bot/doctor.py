@@ -47,6 +47,8 @@ async def run_checks(console: Console, user_file: Path | None) -> bool:
         ("sounddevice", "sounddevice", "apt install libportaudio2"),
         ("ollama", "ollama", "pip install ollama"),
         ("openai", "openai", "pip install openai"),
+        ("twitchio", "twitchio", "pip install 'twitchio>=3.3,<4'"),
+        ("profanity_check", "alt-profanity-check", "pip install alt-profanity-check"),
     ]:
         checks.append(_module(mod, dist, fix))
     checks.append(_module("TTS", "coqui-tts", "pip install 'vtbot[xtts]' (only for tts.engine: xtts)",
@@ -63,6 +65,8 @@ async def run_checks(console: Console, user_file: Path | None) -> bool:
         cfg = loaded.config
         checks.extend(await _model_checks(loaded))
         checks.append(_audio_check(cfg.audio.output_device, cfg.audio.play))
+        checks.append(await _try("moderation", lambda: _moderation(loaded)))
+        checks.append(await _twitch_check(loaded))
     checks.append(Check("ffmpeg", shutil.which("ffmpeg") is not None,
                         "found" if shutil.which("ffmpeg") else "not found (optional: only for MP3 input to lipsync)",
                         optional=True))
@@ -80,6 +84,34 @@ async def _try(name: str, fn: Callable[[], Awaitable[str]]) -> Check:
         return Check(name, True, await fn())
     except Exception as e:  # noqa: BLE001 - the message is the point
         return Check(name, False, str(e))
+
+
+async def _moderation(loaded) -> str:
+    import asyncio
+
+    from bot.moderation.gate import Moderator
+
+    mod = Moderator(loaded.config.moderation, classifier=False)
+    await asyncio.to_thread(mod.warm_up)
+    m = loaded.config.moderation
+    return (f"{len(mod.lists.terms)} listed terms ({', '.join(m.languages)}), "
+            f"audit log {m.audit_log or 'off'}")
+
+
+async def _twitch_check(loaded) -> Check:
+    t = loaded.config.twitch
+    if not t.enabled:
+        return Check("twitch", True, "off (twitch.enabled: false): chat comes from the terminal", optional=True)
+    from bot.live import TwitchSetupError, load_twitch_tokens
+
+    try:
+        _, bot, broadcaster, _ = await load_twitch_tokens(loaded)
+    except TwitchSetupError as e:
+        return Check("twitch", False, str(e))
+    except Exception as e:  # noqa: BLE001 - network: say it, the bot retries when live
+        return Check("twitch", False, f"cannot reach Twitch to check the logins ({type(e).__name__}); "
+                     "the bot retries when live")
+    return Check("twitch", True, f"#{broadcaster.login} as {bot.login}; logins valid")
 
 
 async def _model_checks(loaded) -> list[Check]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,7 +143,7 @@ class InputGate:
         self.rate = TokenBucket(cfg.global_rate, cfg.global_burst)
         self.level = Severity.parse(cfg.min_severity)
         self._rate_detail = f"chat-wide limit of {cfg.global_rate:g} messages/s reached"
-        self._cache: dict[str, tuple[Normalized, Verdict | None]] = {}
+        self._cache: OrderedDict[str, tuple[Normalized, Verdict | None, tuple[str, str] | None]] = OrderedDict()
         self._cache_version = lists.version
 
     def check_text(self, text: str) -> Verdict:
@@ -151,25 +152,25 @@ class InputGate:
         if len(text) > self.cfg.max_length:
             return Verdict(False, "too_long", f"{len(text)} characters (limit {self.cfg.max_length})",
                            normalize(text[: self.cfg.max_length]).text)
-        norm, blocked = self._analyse(text)
-        if blocked is None:
-            spam = self.spam.text_check(norm.text)
-            if spam is not None:
-                return Verdict(False, spam[0], spam[1], norm.text)
+        norm, blocked, text_spam = self._analyse(text)
+        if blocked is None and text_spam is not None:
+            return Verdict(False, text_spam[0], text_spam[1], norm.text)
         return blocked or _ok(norm)
 
-    def _analyse(self, text: str) -> tuple[Normalized, Verdict | None]:
-        """Normalised text and the content verdict, remembered per text: chat repeats
-        itself a lot ("gg", "LUL", copy-pasta) and neither depends on anything else."""
+    def _analyse(self, text: str) -> tuple[Normalized, Verdict | None, tuple[str, str] | None]:
+        """Normalised text, the content verdict and the text's own spam signals (for a
+        message without emotes), remembered per text: chat repeats itself a lot ("gg",
+        "LUL", copy-pasta) and none of them depends on anything else."""
         if self._cache_version != self.lists.version:
             self._cache.clear()
             self._cache_version = self.lists.version
         entry = self._cache.get(text)
         if entry is None:
             norm = normalize(text)
-            entry = (norm, self._content(norm))
+            blocked = self._content(norm)
+            entry = (norm, blocked, None if blocked is not None else self.spam.text_check(norm.text))
             if len(self._cache) >= _CACHE_SIZE:
-                self._cache.clear()
+                self._cache.popitem(last=False)  # the oldest; one at a time, no pauses
             self._cache[text] = entry
         return entry
 
@@ -201,12 +202,13 @@ class InputGate:
         if len(msg.text) > self.cfg.max_length:
             return Verdict(False, "too_long", f"{len(msg.text)} characters (limit {self.cfg.max_length})",
                            normalize(msg.text[: self.cfg.max_length]).text)
-        norm, blocked = self._analyse(msg.text)
+        norm, blocked, spam = self._analyse(msg.text)
         if blocked is not None:
             return blocked
         if self.exempt.isdisjoint(msg.badges):
-            spam = self.spam.check(msg.user_login, norm.text, norm.folded, len(msg.emotes), now,
-                                   msg.emotes)
+            if msg.emotes:  # Twitch's emote marks change what counts as a flood or shouting
+                spam = self.spam.text_check(norm.text, len(msg.emotes), msg.emotes)
+            spam = spam or self.spam.history_check(msg.user_login, norm.folded, now)
             if spam is not None:
                 return Verdict(False, spam[0], spam[1], norm.text)
             wait = self.cooldowns.remaining(msg.user_login, now)

@@ -8,6 +8,7 @@ without limit.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 
 # pictographs and symbols that chat uses as emoji
@@ -37,9 +38,9 @@ class SpamGuard:
         self.s = settings or SpamSettings()
         self._char_flood = re.compile(r"(.)\1{%d,}" % (self.s.char_flood - 1), re.DOTALL) \
             if self.s.char_flood > 1 else None
-        # plain dicts keep insertion order; the oldest half is dropped when one is full
-        self._history: dict[str, tuple[str, float, int]] = {}
-        self._pasta: dict[str, tuple[float, set[str]]] = {}
+        # bounded: the oldest entry goes when one is full (one at a time: no pauses)
+        self._history: OrderedDict[str, tuple[str, float, int]] = OrderedDict()
+        self._pasta: OrderedDict[str, tuple[float, set[str]]] = OrderedDict()
 
     def check(self, user: str, display: str, folded: str, emotes: int, now: float,
               emote_texts: tuple[str, ...] = ()) -> tuple[str, str] | None:
@@ -75,7 +76,7 @@ class SpamGuard:
                 return "spam.repeat", f"said {times} times in a row within {s.repeat_window_s:g} s"
         else:
             if last is None and len(self._history) >= s.max_tracked_texts:
-                _drop_oldest_half(self._history)
+                self._history.popitem(last=False)
             self._history[user] = (folded, now, 1)
         if len(folded) >= s.copypasta_min_chars:
             return self._copypasta(user, folded, now)
@@ -103,7 +104,7 @@ class SpamGuard:
         entry = self._pasta.get(key)
         if entry is None or now - entry[0] > s.copypasta_window_s:
             if entry is None and len(self._pasta) >= s.max_tracked_texts:
-                _drop_oldest_half(self._pasta)
+                self._pasta.popitem(last=False)
             self._pasta[key] = (now, {user})
             return None
         entry[1].add(user)
@@ -111,7 +112,3 @@ class SpamGuard:
             return "spam.copypasta", f"the same text from {len(entry[1])} viewers"
         return None
 
-
-def _drop_oldest_half(d: dict) -> None:
-    for key in list(d)[: len(d) // 2]:
-        del d[key]
