@@ -238,10 +238,17 @@ class TwitchConfig(Section):
     bot_is_moderator: Literal["auto", "yes", "no"] = "auto"  # 100 vs 20 messages / 30 s
     keepalive_s: int = Field(10, ge=10, le=600)
 
-    @field_validator("channel", "bot_login")
+    @field_validator("channel", "bot_login", mode="before")
     @classmethod
-    def _login(cls, v: str) -> str:
-        return v.strip().lstrip("@").lower()
+    def _login(cls, v: object) -> object:
+        if v is None:  # `bot_login:` left empty in YAML
+            return ""
+        return v.strip().lstrip("@").lower() if isinstance(v, str) else v
+
+    @field_validator("client_id", mode="before")
+    @classmethod
+    def _client_id(cls, v: object) -> object:
+        return "" if v is None else v.strip() if isinstance(v, str) else v
 
 
 class VtbotConfig(Section):

@@ -20,7 +20,7 @@ import twitchio
 from twitchio import eventsub
 from twitchio.ext import commands
 
-from bot.chat.commands import ChatCommands, Reply
+from bot.chat.commands import MOD_ONLY, ChatCommands, Reply
 from bot.chat.flow import ChatFlow
 from bot.chat.message import ChatMessage
 from bot.chat.queue import Prompt
@@ -205,6 +205,8 @@ class TwitchChat(commands.Bot):
             if reply is not None:
                 self.reply(msg, reply)
 
+        if key in MOD_ONLY:  # twitchio's own guard; ChatCommands checks again (the console has no guards)
+            callback = commands.guard(_is_mod)(callback)
         if cfg.user_cooldown_s > 0:
             callback = commands.cooldown(rate=1, per=cfg.user_cooldown_s, key=commands.BucketType.chatter)(callback)
         if cfg.global_cooldown_s > 0:
@@ -213,6 +215,9 @@ class TwitchChat(commands.Bot):
 
     async def event_command_error(self, payload: commands.CommandErrorPayload) -> None:
         e = payload.exception
+        if isinstance(e, commands.GuardFailure):
+            log.info("!%s refused for %s: moderators only", payload.context.command, payload.context.chatter.name)
+            return
         if isinstance(e, commands.CommandOnCooldown):
             log.info("!%s on cooldown for %s (%.0f s)", payload.context.command, payload.context.chatter.name,
                      e.remaining)
@@ -233,6 +238,10 @@ class TwitchChat(commands.Bot):
         broadcaster = self.create_partialuser(self.owner_id)
         await broadcaster.send_message(text, sender=self.bot_id, token_for=self.bot_id,
                                        reply_to_message_id=reply_to)
+
+
+def _is_mod(ctx: commands.Context[Any]) -> bool:
+    return bool(ctx.chatter.moderator or ctx.chatter.broadcaster)
 
 
 async def run_with_backoff(make: Callable[[], TwitchChat], state: ConnectionState, *,
