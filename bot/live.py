@@ -17,12 +17,15 @@ from rich.console import Console
 
 from bot.app import Runtime, build_runtime
 from bot.chat.commands import ChatCommands
-from bot.chat.controls import StreamControls
+from bot.chat.controls import ActionUnavailable, StreamControls
 from bot.chat.flow import ChatFlow
 from bot.chat.message import ChatMessage
 from bot.chat.queue import Priority, PromptQueue
 from bot.chat.triage import Triager
 from bot.config import LoadedConfig
+from bot.link import protocol
+from bot.link.server import LinkServer, LinkSink
+from bot.link.token import load_or_create
 from bot.logs import add_secret
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,65 @@ class LiveBot:
     controls: StreamControls
     twitch: object | None = None  # TwitchChat, once connected
     tasks: list[asyncio.Task] = field(default_factory=list)
+    link: LinkServer | None = None
+
+
+def make_link(loaded: LoadedConfig) -> LinkServer:
+    lc = loaded.config.link
+    token = load_or_create(lc.token_file)
+    add_secret(token)
+    return LinkServer(token, host=lc.host, port=lc.port, persona=loaded.config.persona.name,
+                      server_name="vtbot")
+
+
+async def start_link(server: LinkServer, console: Console) -> bool:
+    """Listen for overlays; a port in use is reported and the bot goes on without."""
+    try:
+        await server.start()
+    except OSError as e:
+        console.print(f"[yellow]overlay link off:[/] cannot listen on {server.host}:{server.port} "
+                      f"({e.strerror}); set link.port to a free port")
+        return False
+    console.print(f"[green]✓[/] overlay link: {server.url}")
+    return True
+
+
+def wire_link(bot: LiveBot, who: str) -> None:
+    """Overlay hotkeys run as the broadcaster's commands; chat's !fireworks reaches the
+    overlays through the link."""
+    link = bot.link
+    assert link is not None
+    broadcaster = ChatMessage("", who, badges=frozenset({"broadcaster"}), source="overlay")
+    names = bot.commands.names()
+
+    async def on_command(name: str, args: str, by: str) -> tuple[bool, str]:
+        if name in ("skip", "mute", "unmute", "clear") and name in names:
+            reply = await bot.commands.run(name, broadcaster, args)
+            return True, reply.text if reply else name
+        if name == "vfx":
+            return True, await bot.controls.run("vfx", args or "fireworks", by)
+        if name == "scene":
+            try:
+                return True, await bot.controls.run("scene", args, by)
+            except ActionUnavailable as e:
+                return False, str(e)
+        if name in ("reload", "captions", "expression"):
+            link.broadcast(protocol.overlay_action(name, args))
+            return True, name
+        return False, f"{name} is not available"
+
+    async def vfx(args: str, by: str) -> str:
+        if not link.clients:
+            raise ActionUnavailable("no overlay is connected")
+        link.broadcast(protocol.vfx(args.strip() or "fireworks"))
+        return f"{args.strip() or 'fireworks'}!"
+
+    async def fireworks(args: str, by: str) -> str:
+        return await vfx("fireworks", by)
+
+    link.on_command = on_command
+    bot.controls.register("vfx", vfx)
+    bot.controls.register("fireworks", fireworks)
 
 
 def build_flow(loaded: LoadedConfig, rt: Runtime) -> tuple[ChatFlow, ChatCommands, StreamControls]:
@@ -138,10 +200,15 @@ async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_di
 
     cfg = loaded.config
     transcript = TranscriptSink(console, cfg.persona.name, None, echo_viewer=True)
-    rt = await build_runtime(loaded, console, with_brain=True, play=play, out_dir=out_dir,
-                             extra_sinks=[transcript])
+    link = make_link(loaded) if cfg.link.enabled else None
+    sinks = [transcript] + ([LinkSink(link)] if link is not None else [])
+    rt = await build_runtime(loaded, console, with_brain=True, play=play, out_dir=out_dir, extra_sinks=sinks)
     flow, commands, controls = build_flow(loaded, rt)
-    bot = LiveBot(rt, flow, commands, controls)
+    bot = LiveBot(rt, flow, commands, controls, link=link)
+    if link is not None:
+        wire_link(bot, console_name)
+        if not await start_link(link, console):
+            bot.link = None
     import gc
 
     gc.freeze()  # models and word lists are loaded for good: keep them out of GC passes
@@ -172,4 +239,6 @@ async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_di
         await asyncio.gather(*bot.tasks, return_exceptions=True)
         if bot.twitch is not None:
             await bot.twitch.close()  # type: ignore[attr-defined]
+        if bot.link is not None:
+            await bot.link.close()
         await rt.close()

@@ -251,6 +251,13 @@ class TwitchConfig(Section):
         return "" if v is None else v.strip() if isinstance(v, str) else v
 
 
+class LinkConfig(Section):
+    enabled: bool = True  # vtbot run serves overlays (vtbot overlay) on this address
+    host: str = "127.0.0.1"  # 0.0.0.0 lets an overlay on a second PC connect
+    port: int = Field(7831, ge=0, le=65535)
+    token_file: Path | None = None  # default ~/.config/vtbot/link-token; or $VTBOT_LINK_TOKEN
+
+
 class VtbotConfig(Section):
     persona: PersonaConfig
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -263,4 +270,5 @@ class VtbotConfig(Section):
     chat: ChatConfig = Field(default_factory=ChatConfig)
     commands: CommandsConfig = Field(default_factory=CommandsConfig)
     twitch: TwitchConfig = Field(default_factory=TwitchConfig)
+    link: LinkConfig = Field(default_factory=LinkConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)

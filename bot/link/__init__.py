@@ -1,0 +1,1 @@
+"""The bot↔overlay link: a versioned WebSocket protocol (see overlay/PROTOCOL.md)."""
