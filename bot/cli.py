@@ -220,6 +220,44 @@ def auth(
 
 
 @app.command()
+def overlay(
+    ctx: typer.Context,
+    connect: Annotated[Optional[str], typer.Option("--connect", help="The bot's link URL (default: this PC's bot, from the config).")] = None,
+    token: Annotated[Optional[str], typer.Option("--token", help="The link token (default: $VTBOT_LINK_TOKEN or ~/.config/vtbot/link-token).", show_default=False)] = None,
+    play: Annotated[bool, typer.Option("--play/--no-play", help="Play the voice here.")] = True,
+    fps: Annotated[float, typer.Option("--fps", help="Frames per second the mouth is sampled at.")] = 30.0,
+) -> None:
+    """Run an overlay client without a window: plays the voice on this PC and shows what
+    the avatar's mouth and captions do, in the terminal (a second PC, or a check)."""
+    from bot.link.token import load_or_create
+    from overlay.core import OverlayCore
+    from overlay.link_client import LinkRefused
+
+    loaded = _load(ctx)
+    lc = loaded.config.link
+    host = "127.0.0.1" if lc.host in ("0.0.0.0", "::") else lc.host
+    url = connect or f"ws://{host}:{lc.port}/link"
+    core = OverlayCore(url, token or load_or_create(lc.token_file), name="terminal", play=play, fps=fps,
+                       device=loaded.config.audio.output_device)
+    last = {"caption": None}
+
+    def show(frame) -> None:
+        if frame.caption and frame.caption != last["caption"]:
+            console.print(f"[bold]▸[/] {frame.caption}")
+        last["caption"] = frame.caption
+
+    core.on_frame = show
+    console.print(f"overlay: connecting to {url} (Ctrl-C ends)")
+    try:
+        asyncio.run(core.run())
+    except LinkRefused as e:
+        err_console.print(f"[bold red]overlay:[/] {e}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+@app.command()
 def moderate(
     ctx: typer.Context,
     classifier: Annotated[bool, typer.Option("--classifier/--no-classifier", help="Also ask the profanity classifier about messages that pass (as for prompts).")] = True,

@@ -1,0 +1,159 @@
+"""The overlay without its window: link, sound, mouth and events.
+
+The window (and a headless overlay on a machine that only plays the voice) wrap this:
+speech arriving over the link is played on the audio clock, the mouth is sampled
+from that clock once per frame, playback is reported back so the bot knows what was
+heard, and hotkeys go to the bot as commands. Without a sound device the clock runs
+in software at real time, so the mouth still moves in step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.speech.player import AudioDeviceError
+
+from .audio_out import AudioOut
+from .link_client import LinkClient, Segment
+from .mouth import MouthDriver
+from .speech_clock import SpeechClock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Frame:
+    """What one rendered frame showed (kept for tests and the benchmark)."""
+
+    t: float
+    mouth: dict[str, float]
+    caption: str
+    viseme: str | None = None
+
+
+@dataclass
+class OverlayState:
+    frames: deque[Frame] = field(default_factory=lambda: deque(maxlen=10_000))
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    captions: bool = True
+
+
+class SoftwareClock:
+    """Advances a speech clock in real time when there is no sound device."""
+
+    def __init__(self, clock: SpeechClock, tick_s: float = 0.005):
+        self.clock = clock
+        self.tick_s = tick_s
+
+    async def run(self) -> None:
+        import numpy as np
+
+        last = time.perf_counter()
+        owed = 0.0
+        while True:
+            await asyncio.sleep(self.tick_s)
+            now = time.perf_counter()
+            owed += (now - last) * self.clock.rate
+            last = now
+            n = int(owed)
+            owed -= n
+            if n:
+                self.clock.fill(np.empty(n, dtype=np.int16))
+
+
+class OverlayCore:
+    def __init__(self, url: str, token: str, *, name: str = "overlay", device: str | None = None,
+                 play: bool = True, fps: float = 30.0, lead_s: float = 0.03, volume: float = 1.0,
+                 on_frame: Callable[[Frame], None] | None = None):
+        self.audio = AudioOut(device, volume=volume) if play else None
+        self.clock = self.audio.clock if self.audio is not None else SpeechClock(22050, volume=volume)
+        self.mouth = MouthDriver(self.clock, lead_s=lead_s)
+        self.fps = fps
+        self.on_frame = on_frame
+        self.state = OverlayState()
+        self.link = LinkClient(url, token, name=name, on_segment=self._on_segment, on_event=self._on_event)
+        self._software: asyncio.Task[None] | None = None
+
+    # -- from the bot ----------------------------------------------------------------------
+
+    def _on_segment(self, seg: Segment) -> None:
+        if self.audio is not None and not self.audio.is_open:
+            self.audio.rate = seg.sample_rate
+            try:
+                self.audio.open()
+            except AudioDeviceError as e:
+                log.warning("overlay: no sound (%s); the mouth follows a software clock", e)
+                self.audio = None
+                self._start_software_clock()
+            self.clock = self.audio.clock if self.audio is not None else self.clock
+            self.mouth.clock = self.clock
+            if self.audio is not None:
+                self.mouth.latency_s = self.audio.latency_s
+        self.clock.add(seg.utterance_id, seg.index, seg.caption, seg.pcm, seg.sample_rate, seg.visemes)
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "vfx":
+            self.state.effects.append(event)
+        elif kind == "overlay":
+            self.state.actions.append(event)
+            if event.get("name") == "captions":
+                self.state.captions = not self.state.captions
+        elif kind == "speech.end" and event.get("cut"):
+            log.info("overlay: the answer was cut: %s", event["cut"])
+
+    def _start_software_clock(self) -> None:
+        if self._software is None:
+            self._software = asyncio.get_running_loop().create_task(SoftwareClock(self.clock).run())
+
+    # -- to the bot ------------------------------------------------------------------------
+
+    async def hotkey(self, name: str, args: str = "") -> dict[str, Any] | None:
+        """A hotkey acts like the chat command; skip and mute also silence this overlay now."""
+        if name in ("skip", "mute"):
+            self.clock.skip()
+        return await self.link.command(name, args)
+
+    # -- frames ----------------------------------------------------------------------------
+
+    def frame(self) -> Frame:
+        """Sample what the avatar shows now (called by the window once per frame)."""
+        playing = self.clock.at(self.mouth.heard_sample())
+        mouth = self.mouth.weights()
+        frame = Frame(time.perf_counter(), mouth, playing.segment.caption if playing else "",
+                      playing.viseme if playing else None)
+        self.state.frames.append(frame)
+        if self.on_frame is not None:
+            self.on_frame(frame)
+        return frame
+
+    async def _frames(self) -> None:
+        period = 1.0 / self.fps
+        next_t = time.perf_counter()
+        while True:
+            self.frame()
+            for event, utterance_id, index in self.clock.events():
+                await self.link.playback(utterance_id, index, event)
+            next_t += period
+            await asyncio.sleep(max(0.0, next_t - time.perf_counter()))
+
+    async def run(self) -> None:
+        """Connect and keep going until cancelled (headless: frames are sampled, not drawn)."""
+        if self.audio is None:
+            self._start_software_clock()
+        frames = asyncio.create_task(self._frames(), name="overlay-frames")
+        try:
+            await self.link.run()
+        finally:
+            frames.cancel()
+            if self._software is not None:
+                self._software.cancel()
+            if self.audio is not None:
+                self.audio.close()
