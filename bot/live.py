@@ -116,7 +116,7 @@ def build_flow(loaded: LoadedConfig, rt: Runtime) -> tuple[ChatFlow, ChatCommand
                       bot_login=cfg.twitch.bot_login or cfg.twitch.channel)
     player = rt.player
     flow = ChatFlow(rt.moderator.input, triager, queue, rt.pipeline, rt.audit,
-                    wait_heard=(lambda: player.drain(timeout=300)) if player is not None else None,
+                    wait_heard=(lambda stats: player.drain(timeout=300)) if player is not None else None,
                     stop_sound=player.skip if player is not None else None)
     controls = StreamControls()
     commands = ChatCommands(cfg.commands, flow, rt.moderator, controls, cfg.persona.name)
@@ -209,6 +209,8 @@ async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_di
         wire_link(bot, console_name)
         if not await start_link(link, console):
             bot.link = None
+        elif rt.player is None:  # the overlay plays the voice: wait for what it reports heard
+            flow.wait_heard = lambda stats: link.wait_heard(stats.utterance_id, timeout=stats.audio_s + 5)
     import gc
 
     gc.freeze()  # models and word lists are loaded for good: keep them out of GC passes

@@ -40,7 +40,7 @@ class Received:
 class ChatFlow:
     def __init__(self, gate: InputGate, triager: Triager, queue: PromptQueue,
                  pipeline: SpeechPipeline | None, audit: AuditLog, *,
-                 wait_heard: Callable[[], Awaitable[None]] | None = None,
+                 wait_heard: Callable[[UtteranceStats], Awaitable[object]] | None = None,
                  stop_sound: Callable[[], None] | None = None,
                  on_answer: AnswerHook | None = None, dedupe: int = 5000):
         self.gate = gate
@@ -123,7 +123,7 @@ class ChatFlow:
         try:
             stats = await self._current
             if self.wait_heard is not None:
-                await self.wait_heard()
+                await self.wait_heard(stats)
         except asyncio.CancelledError:
             if self._current is not None and self._current.cancelled() and not _cancelling():
                 self.skipped += 1

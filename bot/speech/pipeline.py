@@ -117,7 +117,7 @@ class SpeechPipeline:
         """Answer one chat line aloud; never raises for backend or voice failures."""
         t0 = line.accepted_at
         utterance = Utterance(uuid.uuid4().hex[:12], line.viewer, line.text)
-        stats = UtteranceStats()
+        stats = UtteranceStats(utterance_id=utterance.id)
         queue: asyncio.Queue[object] = asyncio.Queue()
         spoken: list[str] = []
         max_sentences = self.brain.persona.max_reply_sentences

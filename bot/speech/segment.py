@@ -56,6 +56,7 @@ class UtteranceStats:
     text: str = ""
     error: str | None = None
     cut: str | None = None  # why the answer was ended early (output moderation)
+    utterance_id: str = ""
 
     @property
     def tokens_per_s(self) -> float | None:

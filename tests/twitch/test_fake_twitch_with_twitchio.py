@@ -429,20 +429,26 @@ async def test_wire_welcome_keepalive_and_close_codes(fake_twitch) -> None:
         assert await _wait_closed(ws) == 4007
 
 
+async def _subscribed_socket(tw: FakeTwitch, http: aiohttp.ClientSession):
+    """A raw EventSub socket, past its welcome, with the bot's chat subscription on it."""
+    ws = await http.ws_connect(tw.ws_url)
+    [welcome] = await _frames(ws, 1)
+    sid = welcome["payload"]["session"]["id"]
+    body = {"type": "channel.chat.message", "version": "1",
+            "condition": {"broadcaster_user_id": OWNER_ID, "user_id": BOT_ID},
+            "transport": {"method": "websocket", "session_id": sid}}
+    async with http.post(f"{tw.base_url}/helix/eventsub/subscriptions", json=body) as r:
+        assert r.status == 202
+    return ws, sid
+
+
 async def test_wire_keepalives_stop_on_request(fake_twitch, world) -> None:
     tw = fake_twitch
     tw.time_scale = 0.01
     token = tw.token_for_user(BOT_ID).access
     async with aiohttp.ClientSession(headers={"Client-Id": tw.client_id,
                                               "Authorization": f"Bearer {token}"}) as http:
-        ws = await http.ws_connect(tw.ws_url)
-        [welcome] = await _frames(ws, 1)
-        sid = welcome["payload"]["session"]["id"]
-        body = {"type": "channel.chat.message", "version": "1",
-                "condition": {"broadcaster_user_id": OWNER_ID, "user_id": BOT_ID},
-                "transport": {"method": "websocket", "session_id": sid}}
-        async with http.post(f"{tw.base_url}/helix/eventsub/subscriptions", json=body) as r:
-            assert r.status == 202
+        ws, sid = await _subscribed_socket(tw, http)
         await _frames(ws, 2)  # two keepalives while idle
         tw.stop_keepalives(sid)
         with pytest.raises(TimeoutError):
@@ -457,14 +463,7 @@ async def test_wire_reconnect_moves_subscriptions_and_closes_the_old_socket_4004
     token = tw.token_for_user(BOT_ID).access
     async with aiohttp.ClientSession(headers={"Client-Id": tw.client_id,
                                               "Authorization": f"Bearer {token}"}) as http:
-        old = await http.ws_connect(tw.ws_url)
-        [welcome] = await _frames(old, 1)
-        sid = welcome["payload"]["session"]["id"]
-        body = {"type": "channel.chat.message", "version": "1",
-                "condition": {"broadcaster_user_id": OWNER_ID, "user_id": BOT_ID},
-                "transport": {"method": "websocket", "session_id": sid}}
-        async with http.post(f"{tw.base_url}/helix/eventsub/subscriptions", json=body) as r:
-            assert r.status == 202
+        old, sid = await _subscribed_socket(tw, http)
         await tw.reconnect(sid, wait=False)
         [reconnect] = await _frames(old, 1)
         session = reconnect["payload"]["session"]
