@@ -225,11 +225,14 @@ def overlay(
     connect: Annotated[Optional[str], typer.Option("--connect", help="The bot's link URL (default: this PC's bot, from the config).")] = None,
     token: Annotated[Optional[str], typer.Option("--token", help="The link token (default: $VTBOT_LINK_TOKEN or ~/.config/vtbot/link-token).", show_default=False)] = None,
     play: Annotated[bool, typer.Option("--play/--no-play", help="Play the voice here.")] = True,
-    fps: Annotated[float, typer.Option("--fps", help="Frames per second the mouth is sampled at.")] = 30.0,
+    fps: Annotated[float, typer.Option("--fps", help="Frames per second.")] = 30.0,
+    headless: Annotated[bool, typer.Option("--headless", help="No window: play the voice and print captions (also without a display).")] = False,
+    chroma_key: Annotated[Optional[str], typer.Option("--chroma-key", help="Fill with this colour (e.g. '#00ff00') instead of transparency.")] = None,
 ) -> None:
-    """Run an overlay client without a window: plays the voice on this PC and shows what
-    the avatar's mouth and captions do, in the terminal (a second PC, or a check)."""
+    """The overlay OBS captures: a transparent window that plays the voice, moves the
+    avatar's mouth with it and shows captions; hotkeys steer the bot (F1 lists them)."""
     from bot.link.token import load_or_create
+    from overlay.app import has_display, run_window
     from overlay.core import OverlayCore
     from overlay.link_client import LinkRefused
 
@@ -246,6 +249,9 @@ def overlay(
             console.print(f"[bold]▸[/] {frame.caption}")
         last["caption"] = frame.caption
 
+    if not headless and has_display():
+        console.print(f"overlay: window, connecting to {url}")
+        raise typer.Exit(run_window(core, fps=fps, chroma_key=chroma_key, captions=True))
     core.on_frame = show
     console.print(f"overlay: connecting to {url} (Ctrl-C ends)")
     try:

@@ -80,6 +80,7 @@ class OverlayCore:
         self.state = OverlayState()
         self.link = LinkClient(url, token, name=name, on_segment=self._on_segment, on_event=self._on_event)
         self._software: asyncio.Task[None] | None = None
+        self.sample_frames = True  # False when a window samples frames itself
 
     # -- from the bot ----------------------------------------------------------------------
 
@@ -138,7 +139,8 @@ class OverlayCore:
         period = 1.0 / self.fps
         next_t = time.perf_counter()
         while True:
-            self.frame()
+            if self.sample_frames:
+                self.frame()
             for event, utterance_id, index in self.clock.events():
                 await self.link.playback(utterance_id, index, event)
             next_t += period

@@ -11,8 +11,15 @@ cd "$(dirname "$0")/.."
 mode="${1:-run}"
 case "$mode" in run|test) ;; *) echo "usage: $0 [run|test]" >&2; exit 2 ;; esac
 
-# PortAudio plays the voice (and brings ALSA, which the playback tests capture from)
-scripts/ensure_apt.sh libportaudio2
+# PortAudio plays the voice (and brings ALSA, which the playback tests capture from);
+# Qt's xcb platform and Mesa's OpenGL draw the overlay window
+scripts/ensure_apt.sh libportaudio2 libgl1 libegl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 \
+  libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 \
+  libxcb-xkb1 libfontconfig1 libdbus-1-3 libgl1-mesa-dri
+if [ "$mode" = test ]; then
+  # a virtual display for the window tests, a compositor and a screenshot tool
+  scripts/ensure_apt.sh xvfb xauth xcompmgr imagemagick
+fi
 
 python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then

@@ -1,0 +1,286 @@
+"""The overlay window OBS captures: frameless, transparent (or a chroma-key colour),
+always on top, click-through on demand, moved by dragging and scaled with the wheel;
+where it was and how big is remembered.
+
+Qt owns the main thread; the link and the audio clock (:class:`~overlay.core.OverlayCore`)
+run on an asyncio loop in a second thread. Each frame the window samples the core (the
+speech clock is thread-safe) and draws; hotkeys go to the bot through the core's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QPainterPath, QPen, QSurfaceFormat
+from PySide6.QtOpenGLWidgets import QOpenGLWidget
+
+from .core import Frame, OverlayCore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOTKEYS: dict[str, str] = {
+    "skip": "Ctrl+Shift+S",
+    "mute": "Ctrl+Shift+M",
+    "unmute": "Ctrl+Shift+U",
+    "vfx:fireworks": "Ctrl+Shift+F",
+    "clickthrough": "Ctrl+Shift+T",
+    "ontop": "Ctrl+Shift+O",
+    "reload": "Ctrl+Shift+R",
+    "captions": "Ctrl+Shift+C",
+    "help": "F1",
+}
+LOCAL_ACTIONS = ("clickthrough", "ontop", "help", "captions")
+
+
+@dataclass
+class WindowState:
+    """What the window remembers between runs."""
+
+    x: int = 100
+    y: int = 100
+    width: int = 540
+    height: int = 720
+    scale: float = 1.0
+    on_top: bool = True
+    click_through: bool = False
+
+    @classmethod
+    def load(cls, path: Path) -> WindowState:
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        except (OSError, ValueError, TypeError):
+            return cls()
+
+    def save(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(asdict(self), indent=2), "utf-8")
+        except OSError as e:
+            log.warning("overlay: could not remember the window's place (%s)", e)
+
+
+def surface_format() -> QSurfaceFormat:
+    """OpenGL 3.3 core with an alpha channel: what per-pixel transparency needs."""
+    fmt = QSurfaceFormat()
+    fmt.setAlphaBufferSize(8)
+    fmt.setDepthBufferSize(24)
+    fmt.setVersion(3, 3)
+    fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
+    fmt.setSwapInterval(0)
+    return fmt
+
+
+class CoreThread:
+    """The overlay core's asyncio loop, in its own thread."""
+
+    def __init__(self, core: OverlayCore):
+        self.core = core
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="overlay-core", daemon=True)
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self.core.run())
+        except asyncio.CancelledError:
+            pass
+        except BaseException as e:  # noqa: BLE001 - reported by the window
+            self.error = e
+            log.error("overlay: the link stopped: %s", e)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, coro) -> Future:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def stop(self) -> None:
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(lambda: [t.cancel() for t in asyncio.all_tasks(self.loop)])
+        self._thread.join(timeout=5)
+
+
+class OverlayWindow(QOpenGLWidget):
+    def __init__(self, core: OverlayCore, *, state_path: Path, fps: float = 30.0,
+                 chroma_key: str | None = None, hotkeys: dict[str, str] | None = None,
+                 captions: bool = True, draw_avatar: Callable[[Frame, int, int], None] | None = None):
+        super().__init__()
+        self.core = core
+        core.sample_frames = False  # the window samples once per drawn frame
+        self.state_path = state_path
+        self.state = WindowState.load(state_path)
+        self.chroma = QColor(chroma_key) if chroma_key else None
+        self.fps = fps
+        self.core.state.captions = captions
+        self.draw_avatar = draw_avatar
+        self.show_help = False
+        self.last_frame: Frame | None = None
+        self.sent: list[str] = []  # hotkeys sent to the bot (shown briefly, kept for tests)
+        self._drag: QPoint | None = None
+        self.runner = CoreThread(core)
+
+        self.setWindowTitle(f"vtbot overlay — {core.link.name}")
+        if self.chroma is None:
+            self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
+        self._apply_flags()
+        self.setGeometry(self.state.x, self.state.y, self.state.width, self.state.height)
+        self.hotkeys = {**DEFAULT_HOTKEYS, **(hotkeys or {})}
+        # key combination (as Qt writes it) → action; matched in keyPressEvent, which a
+        # frameless tool window receives even where the window manager gives it no focus
+        self._keymap = {QKeySequence(keys).toString(): action for action, keys in self.hotkeys.items()}
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+
+    # -- life ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.runner.start()
+        self.timer.start(max(1, round(1000 / self.fps)))
+        self.show()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.timer.stop()
+        self._remember()
+        self.runner.stop()
+        super().closeEvent(event)
+
+    def _tick(self) -> None:
+        self.last_frame = self.core.frame()
+        self.update()
+
+    # -- window behaviour ------------------------------------------------------------------
+
+    def _apply_flags(self) -> None:
+        flags = Qt.WindowType.FramelessWindowHint | Qt.WindowType.Tool
+        if self.state.on_top:
+            flags |= Qt.WindowType.WindowStaysOnTopHint
+        if self.state.click_through:
+            flags |= Qt.WindowType.WindowTransparentForInput
+        visible = self.isVisible()
+        self.setWindowFlags(flags)
+        if visible:
+            self.show()
+
+    def trigger(self, action: str) -> None:
+        """A hotkey: local toggles act here; the rest go to the bot like chat commands."""
+        if action == "clickthrough":
+            self.state.click_through = not self.state.click_through
+            self._apply_flags()
+        elif action == "ontop":
+            self.state.on_top = not self.state.on_top
+            self._apply_flags()
+        elif action == "help":
+            self.show_help = not self.show_help
+        elif action == "captions":
+            self.core.state.captions = not self.core.state.captions
+        else:
+            name, _, args = action.partition(":")
+            self.sent.append(action)
+            self.runner.submit(self._send(name, args))
+        self.update()
+
+    async def _send(self, name: str, args: str) -> None:
+        try:
+            result = await self.core.hotkey(name, args)
+        except (ConnectionError, asyncio.TimeoutError) as e:
+            log.warning("overlay: %s not sent: %s", name, e or "no answer")
+            return
+        if result is not None and not result.get("ok"):
+            log.info("overlay: %s: %s", name, result.get("message"))
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        combo = QKeySequence(event.keyCombination()).toString()
+        action = self._keymap.get(combo)
+        if action is None:
+            super().keyPressEvent(event)
+            return
+        self.trigger(action)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._drag = event.globalPosition().toPoint() - self.frameGeometry().topLeft()
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        if self._drag is not None:
+            self.move(event.globalPosition().toPoint() - self._drag)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        self._drag = None
+        self._remember()
+
+    def wheelEvent(self, event) -> None:  # noqa: N802
+        step = 1.1 if event.angleDelta().y() > 0 else 1 / 1.1
+        self.state.scale = min(4.0, max(0.25, self.state.scale * step))
+        self._remember()
+        self.update()
+
+    def _remember(self) -> None:
+        g = self.geometry()
+        self.state.x, self.state.y, self.state.width, self.state.height = g.x(), g.y(), g.width(), g.height()
+        self.state.save(self.state_path)
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def initializeGL(self) -> None:  # noqa: N802
+        from OpenGL import GL
+
+        log.info("overlay: OpenGL %s on %s", GL.glGetString(GL.GL_VERSION).decode(),
+                 GL.glGetString(GL.GL_RENDERER).decode())
+
+    def paintGL(self) -> None:  # noqa: N802
+        from OpenGL import GL
+
+        if self.chroma is not None:
+            GL.glClearColor(self.chroma.redF(), self.chroma.greenF(), self.chroma.blueF(), 1.0)
+        else:
+            GL.glClearColor(0.0, 0.0, 0.0, 0.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
+        frame = self.last_frame
+        if frame is not None and self.draw_avatar is not None:
+            self.draw_avatar(frame, self.width(), self.height())
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if frame is not None and frame.caption and self.core.state.captions:
+            self._caption(painter, frame.caption)
+        if self.show_help:
+            self._help(painter)
+        painter.end()
+
+    def _caption(self, painter: QPainter, text: str) -> None:
+        font = QFont("DejaVu Sans", max(10, round(18 * self.state.scale)))
+        font.setBold(True)
+        painter.setFont(font)
+        margin = 16
+        box = QRectF(margin, self.height() * 0.72, self.width() - 2 * margin, self.height() * 0.26)
+        flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap
+        bounds = painter.boundingRect(box, flags, text)
+        path = QPainterPath()
+        path.addRoundedRect(bounds.adjusted(-10, -6, 10, 6), 10, 10)
+        painter.fillPath(path, QColor(20, 16, 32, 190))
+        painter.setPen(QPen(QColor(255, 255, 255)))
+        painter.drawText(box, flags, text)
+
+    def _help(self, painter: QPainter) -> None:
+        lines = ["vtbot overlay — hotkeys", ""] + [f"{keys:<16} {action}" for action, keys in self.hotkeys.items()]
+        painter.setFont(QFont("DejaVu Sans Mono", 11))
+        h = 20 * len(lines) + 20
+        box = QRectF(12, 12, min(self.width() - 24, 380), h)
+        path = QPainterPath()
+        path.addRoundedRect(box, 10, 10)
+        painter.fillPath(path, QColor(12, 12, 20, 220))
+        painter.setPen(QPen(QColor(235, 235, 245)))
+        for i, line in enumerate(lines):
+            painter.drawText(QRectF(box.x() + 14, box.y() + 10 + 20 * i, box.width() - 20, 20),
+                             Qt.AlignmentFlag.AlignLeft, line)

@@ -1,0 +1,44 @@
+"""The overlay window under Xvfb with Mesa's software OpenGL: transparent where nothing
+is drawn, captions while the avatar speaks, hotkeys reaching the bot as commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(shutil.which("xvfb-run") is None,
+                                reason="xvfb-run missing: scripts/setup.sh test installs it")
+
+
+def run_check(tmp_path: Path, chroma: str = "-") -> dict:
+    env = {**os.environ, "LIBGL_ALWAYS_SOFTWARE": "1", "PYTHONPATH": str(ROOT)}
+    env.pop("VTBOT_CONFIG", None)
+    r = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24 +extension GLX",
+                        sys.executable, str(ROOT / "tests" / "overlay" / "window_check.py"),
+                        str(tmp_path / "talking.png"), chroma],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_transparent_window_captions_and_hotkeys(tmp_path):
+    got = run_check(tmp_path)
+    assert got["connected"]
+    assert got["idle_corner"][3] == 0 and got["idle_center"][3] == 0  # nothing drawn: see-through
+    assert got["caption_seen"] and got["caption_opaque_pixels"] > 50
+    assert got["talking_corner"][3] == 0
+    assert got["commands_arrived"] and got["commands"] == [["skip", ""], ["vfx", "fireworks"]]
+    assert got["skipped_locally"]  # skip silenced this overlay at once, too
+    assert got["help_shown"] and got["state_saved"]
+
+
+def test_chroma_key_fills_the_background(tmp_path):
+    got = run_check(tmp_path, "#00ff00")
+    assert got["idle_corner"] == [0, 255, 0, 255]

@@ -1,0 +1,106 @@
+"""Run under Xvfb by test_window.py: a real overlay window against a real link server.
+
+Prints one JSON object with what it saw; saves screenshots next to ``out``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QSurfaceFormat
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from bot.link.server import LinkServer, LinkSink
+from bot.speech.segment import Utterance
+from overlay.core import OverlayCore
+from overlay.window import OverlayWindow, surface_format
+from tests.link.test_overlay_core import segment
+
+TOKEN = "window-test-token-0123456789"
+out = Path(sys.argv[1])
+chroma = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] != "-" else None
+commands: list[tuple[str, str]] = []
+
+bot_loop = asyncio.new_event_loop()
+threading.Thread(target=bot_loop.run_forever, daemon=True).start()
+
+
+async def on_command(name, args, who):
+    commands.append((name, args))
+    return True, name
+
+
+def on_bot(coro, timeout=10):
+    return asyncio.run_coroutine_threadsafe(coro, bot_loop).result(timeout)
+
+
+server = LinkServer(TOKEN, port=0, persona="Mochi", on_command=on_command)
+on_bot(server.start())
+
+QSurfaceFormat.setDefaultFormat(surface_format())
+app = QApplication([])
+core = OverlayCore(server.url, TOKEN, name="window-test", play=False, fps=30)
+window = OverlayWindow(core, state_path=out.parent / "state.json", fps=30, chroma_key=chroma)
+window.start()
+result: dict = {}
+
+
+def wait(pred, timeout=10.0):
+    end = time.monotonic() + timeout
+    while not pred() and time.monotonic() < end:
+        QTest.qWait(20)
+    return pred()
+
+
+def pixel(img, x, y):
+    c = img.pixelColor(x, y)
+    return [c.red(), c.green(), c.blue(), c.alpha()]
+
+
+def scenario():
+    result["connected"] = wait(lambda: core.link.connected.is_set())
+    idle = window.grabFramebuffer()
+    idle.save(str(out.parent / "idle.png"))
+    result["idle_corner"] = pixel(idle, 5, 5)
+    result["idle_center"] = pixel(idle, window.width() // 2, window.height() // 2)
+    sink = LinkSink(server)
+    utt = Utterance("u1", "coolguy42", "hi")
+    on_bot(sink.start(utt))
+    seg = segment("u1", 0, seconds=2.0)
+    seg.caption = "Hello chat, welcome to the stream!"
+    on_bot(sink.segment(seg))
+    result["caption_seen"] = wait(lambda: window.last_frame is not None and window.last_frame.caption != "")
+    QTest.qWait(100)
+    talking = window.grabFramebuffer()
+    talking.save(str(out))
+    w, h = talking.width(), talking.height()
+    opaque = sum(1 for y in range(int(h * 0.7), h, 4) for x in range(0, w, 4)
+                 if talking.pixelColor(x, y).alpha() == 255)
+    result["caption_opaque_pixels"] = opaque
+    result["talking_corner"] = pixel(talking, 5, 5)
+    window.activateWindow()
+    QTest.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    result["commands_arrived"] = wait(lambda: len(commands) >= 2)
+    result["commands"] = commands
+    result["skipped_locally"] = core.clock.idle
+    QTest.keyClick(window, Qt.Key.Key_F1)
+    QTest.qWait(100)
+    window.grabFramebuffer().save(str(out.parent / "help.png"))
+    result["help_shown"] = window.show_help
+    window.close()
+    result["state_saved"] = (out.parent / "state.json").exists()
+    app.quit()
+
+
+QTimer.singleShot(0, scenario)
+app.exec()
+on_bot(server.close())
+print(json.dumps(result))
