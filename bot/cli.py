@@ -124,16 +124,31 @@ def demo(
     folder = out or (cfg.output.dir / "demo")
 
     async def go() -> None:
+        from bot.link.server import LinkSink
+        from bot.live import make_link, open_overlay, overlay_window_wanted, start_link
+
         transcript = TranscriptSink(console, cfg.persona.name, folder / "transcript.md")
-        rt = await build_runtime(loaded, console, with_brain=True, play=play, out_dir=folder,
-                                 extra_sinks=[transcript])
+        link = make_link(loaded) if overlay_window_wanted(loaded) else None
+        sinks = [transcript] + ([LinkSink(link)] if link is not None else [])
+        rt = await build_runtime(loaded, console, with_brain=True, play=play and link is None,
+                                 out_dir=folder, extra_sinks=sinks)
+        window = None
+        if link is not None and await start_link(link, console):
+            window = await open_overlay(loaded, link, console, play=play, config_file=ctx.obj.config_file)
+            await link.wait_client(timeout=30)
         console.rule(f"[bold]{cfg.persona.name}[/] is live (demo chat)")
         failures = 0
         try:
             for line in cfg.demo.lines:
                 stats = await rt.pipeline.respond(ChatLine(line.user, line.text))
                 failures += stats.error is not None
+                if window is not None:
+                    await link.wait_heard(stats.utterance_id, timeout=stats.audio_s + 5)
         finally:
+            if window is not None:
+                await window.stop()
+            if link is not None:
+                await link.close()
             await rt.close()
         console.rule()
         console.print(f"transcript: {folder / 'transcript.md'} · audio and visemes: {folder}/*.wav, *.json")
@@ -200,7 +215,8 @@ def run(
 
     loaded = _load(ctx)
     try:
-        _run(run_live(loaded, console, play=play, out_dir=out, console_name=name))
+        _run(run_live(loaded, console, play=play, out_dir=out, console_name=name,
+                      config_file=ctx.obj.config_file))
     except TwitchSetupError as e:
         err_console.print(f"[bold red]twitch:[/] {e}")
         raise typer.Exit(2) from None
@@ -225,7 +241,7 @@ def overlay(
     connect: Annotated[Optional[str], typer.Option("--connect", help="The bot's link URL (default: this PC's bot, from the config).")] = None,
     token: Annotated[Optional[str], typer.Option("--token", help="The link token (default: $VTBOT_LINK_TOKEN or ~/.config/vtbot/link-token).", show_default=False)] = None,
     play: Annotated[bool, typer.Option("--play/--no-play", help="Play the voice here.")] = True,
-    fps: Annotated[float, typer.Option("--fps", help="Frames per second.")] = 30.0,
+    fps: Annotated[Optional[float], typer.Option("--fps", help="Frames per second (default: overlay.fps).")] = None,
     headless: Annotated[bool, typer.Option("--headless", help="No window: play the voice and print captions (also without a display).")] = False,
     chroma_key: Annotated[Optional[str], typer.Option("--chroma-key", help="Fill with this colour (e.g. '#00ff00') instead of transparency.")] = None,
 ) -> None:
@@ -240,8 +256,11 @@ def overlay(
     lc = loaded.config.link
     host = "127.0.0.1" if lc.host in ("0.0.0.0", "::") else lc.host
     url = connect or f"ws://{host}:{lc.port}/link"
-    core = OverlayCore(url, token or load_or_create(lc.token_file), name="terminal", play=play, fps=fps,
-                       device=loaded.config.audio.output_device)
+    oc = loaded.config.overlay
+    fps = fps or oc.fps
+    core = OverlayCore(url, token or load_or_create(lc.token_file), name="terminal",
+                       play=play and loaded.config.audio.play, fps=fps, lead_s=oc.lead_s,
+                       device=loaded.config.audio.output_device, volume=loaded.config.audio.volume)
     last = {"caption": None}
 
     def show(frame) -> None:
@@ -251,7 +270,9 @@ def overlay(
 
     if not headless and has_display():
         console.print(f"overlay: window, connecting to {url}")
-        raise typer.Exit(run_window(core, fps=fps, chroma_key=chroma_key, captions=True))
+        core.link.name = "window"
+        raise typer.Exit(run_window(core, fps=fps, chroma_key=chroma_key or oc.chroma_key,
+                                    captions=oc.captions, hotkeys=oc.hotkeys))
     core.on_frame = show
     console.print(f"overlay: connecting to {url} (Ctrl-C ends)")
     try:

@@ -27,6 +27,7 @@ from bot.link import protocol
 from bot.link.server import LinkServer, LinkSink
 from bot.link.token import load_or_create
 from bot.logs import add_secret
+from bot.overlay_process import OverlayProcess
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class LiveBot:
     twitch: object | None = None  # TwitchChat, once connected
     tasks: list[asyncio.Task] = field(default_factory=list)
     link: LinkServer | None = None
+    overlay: OverlayProcess | None = None
 
 
 def make_link(loaded: LoadedConfig) -> LinkServer:
@@ -194,23 +196,45 @@ async def console_chat(bot: LiveBot, console: Console, name: str, *, keep_runnin
             bot.flow.ask(msg, text, Priority.ASK)  # the streamer talking to the avatar
 
 
+def overlay_window_wanted(loaded: LoadedConfig) -> bool:
+    """The bot opens the overlay window itself when it serves the link and has a display."""
+    from overlay.app import has_display
+
+    cfg = loaded.config
+    return cfg.link.enabled and cfg.overlay.auto_start and has_display()
+
+
+async def open_overlay(loaded: LoadedConfig, link: LinkServer, console: Console, *, play: bool,
+                       config_file: Path | None) -> OverlayProcess:
+    proc = OverlayProcess(link.url, link.token, config_file=config_file,
+                          play=play and loaded.config.audio.play)
+    await proc.start()
+    console.print("[green]✓[/] overlay window opened (it plays the voice; F1 lists its hotkeys)")
+    return proc
+
+
 async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_dir: Path | None,
-                   console_name: str = "streamer") -> None:
+                   console_name: str = "streamer", config_file: Path | None = None) -> None:
     from bot.transcript import TranscriptSink
 
     cfg = loaded.config
     transcript = TranscriptSink(console, cfg.persona.name, None, echo_viewer=True)
     link = make_link(loaded) if cfg.link.enabled else None
+    window = link is not None and overlay_window_wanted(loaded)
     sinks = [transcript] + ([LinkSink(link)] if link is not None else [])
-    rt = await build_runtime(loaded, console, with_brain=True, play=play, out_dir=out_dir, extra_sinks=sinks)
+    rt = await build_runtime(loaded, console, with_brain=True, play=play and not window, out_dir=out_dir,
+                             extra_sinks=sinks)
     flow, commands, controls = build_flow(loaded, rt)
     bot = LiveBot(rt, flow, commands, controls, link=link)
     if link is not None:
         wire_link(bot, console_name)
         if not await start_link(link, console):
             bot.link = None
-        elif rt.player is None:  # the overlay plays the voice: wait for what it reports heard
-            flow.wait_heard = lambda stats: link.wait_heard(stats.utterance_id, timeout=stats.audio_s + 5)
+        else:
+            if window:
+                bot.overlay = await open_overlay(loaded, link, console, play=play, config_file=config_file)
+            if rt.player is None:  # the overlay plays the voice: wait for what it reports heard
+                flow.wait_heard = lambda stats: link.wait_heard(stats.utterance_id, timeout=stats.audio_s + 5)
     import gc
 
     gc.freeze()  # models and word lists are loaded for good: keep them out of GC passes
@@ -241,6 +265,8 @@ async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_di
         await asyncio.gather(*bot.tasks, return_exceptions=True)
         if bot.twitch is not None:
             await bot.twitch.close()  # type: ignore[attr-defined]
+        if bot.overlay is not None:
+            await bot.overlay.stop()
         if bot.link is not None:
             await bot.link.close()
         await rt.close()

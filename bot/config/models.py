@@ -258,6 +258,24 @@ class LinkConfig(Section):
     token_file: Path | None = None  # default ~/.config/vtbot/link-token; or $VTBOT_LINK_TOKEN
 
 
+class OverlayConfig(Section):
+    auto_start: bool = True  # vtbot run / demo open the overlay window when there is a display
+    fps: float = Field(30.0, ge=10, le=240)
+    chroma_key: str | None = None  # e.g. "#00ff00" for captures without alpha
+    captions: bool = True
+    lead_s: float = Field(0.03, ge=-0.2, le=0.3)  # lips move this much before the sound
+    hotkeys: dict[str, str] = Field(default_factory=dict)  # action → keys, over the defaults
+
+    @field_validator("chroma_key")
+    @classmethod
+    def _colour(cls, v: str | None) -> str | None:
+        import re
+
+        if v is not None and not re.fullmatch(r"#[0-9a-fA-F]{6}", v):
+            raise ValueError("a colour like '#00ff00'")
+        return v
+
+
 class VtbotConfig(Section):
     persona: PersonaConfig
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -271,4 +289,5 @@ class VtbotConfig(Section):
     commands: CommandsConfig = Field(default_factory=CommandsConfig)
     twitch: TwitchConfig = Field(default_factory=TwitchConfig)
     link: LinkConfig = Field(default_factory=LinkConfig)
+    overlay: OverlayConfig = Field(default_factory=OverlayConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)

@@ -214,6 +214,13 @@ class LinkServer:
     async def finish(self, utterance: Utterance, stats: UtteranceStats) -> None:
         self.broadcast(p.speech_end(utterance.id, stats.text, stats.cut))
 
+    async def wait_client(self, timeout: float) -> bool:
+        """Until at least one overlay is connected (the demo waits for its window)."""
+        deadline = time.monotonic() + timeout
+        while not self.clients and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return bool(self.clients)
+
     async def wait_heard(self, utterance_id: str, timeout: float) -> bool:
         """Until an overlay reports the utterance's last segment played (or skipped)."""
         deadline = time.monotonic() + timeout

@@ -42,3 +42,19 @@ def test_transparent_window_captions_and_hotkeys(tmp_path):
 def test_chroma_key_fills_the_background(tmp_path):
     got = run_check(tmp_path, "#00ff00")
     assert got["idle_corner"] == [0, 255, 0, 255]
+
+
+def test_demo_opens_the_overlay_window_when_there_is_a_display(tmp_path):
+    (tmp_path / "vtbot.yaml").write_text(
+        "persona:\n  max_reply_sentences: 1\n"
+        "demo:\n  lines:\n    - {user: coolguy42, text: \"hi Mochi!\"}\n"
+        "link:\n  port: 0\n")
+    env = {**os.environ, "LIBGL_ALWAYS_SOFTWARE": "1", "COLUMNS": "200", "PYTHONPATH": str(ROOT)}
+    env.pop("VTBOT_CONFIG", None)
+    r = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24 +extension GLX",
+                        sys.executable, "-m", "bot.cli", "demo", "--no-play"],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-3000:]
+    assert "overlay window opened" in out and "overlay 'window' connected" in out
+    assert "first audio" in out and "overlay 'window' disconnected" in out
