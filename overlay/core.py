@@ -19,6 +19,8 @@ from typing import Any
 
 from bot.speech.player import AudioDeviceError
 
+from avatar.life import IdleLife, LifeFrame, mouth_energy
+
 from .audio_out import AudioOut
 from .link_client import LinkClient, Segment
 from .mouth import MouthDriver
@@ -35,6 +37,13 @@ class Frame:
     mouth: dict[str, float]
     caption: str
     viseme: str | None = None
+    life: LifeFrame | None = None  # blink, emotions, head and body motion, gaze
+
+    def expressions(self) -> dict[str, float]:
+        """Everything the avatar's expressions show: life, then the mouth on top."""
+        out = dict(self.life.expressions) if self.life is not None else {}
+        out.update(self.mouth)
+        return out
 
 
 @dataclass
@@ -78,6 +87,8 @@ class OverlayCore:
         self.fps = fps
         self.on_frame = on_frame
         self.state = OverlayState()
+        self.life = IdleLife()
+        self._t0 = time.perf_counter()
         self.link = LinkClient(url, token, name=name, on_segment=self._on_segment, on_event=self._on_event)
         self._software: asyncio.Task[None] | None = None
         self.sample_frames = True  # False when a window samples frames itself
@@ -107,6 +118,9 @@ class OverlayCore:
             self.state.actions.append(event)
             if event.get("name") == "captions":
                 self.state.captions = not self.state.captions
+        elif kind == "expression":
+            self.life.express(str(event.get("name", "")), float(event.get("weight", 1.0)),
+                              time.perf_counter() - self._t0, float(event.get("hold_s", 3.0)))
         elif kind == "speech.end" and event.get("cut"):
             log.info("overlay: the answer was cut: %s", event["cut"])
 
@@ -128,8 +142,10 @@ class OverlayCore:
         """Sample what the avatar shows now (called by the window once per frame)."""
         playing = self.clock.at(self.mouth.heard_sample())
         mouth = self.mouth.weights()
-        frame = Frame(time.perf_counter(), mouth, playing.segment.caption if playing else "",
-                      playing.viseme if playing else None)
+        now = time.perf_counter()
+        life = self.life.frame(now - self._t0, mouth_energy(mouth))
+        frame = Frame(now, mouth, playing.segment.caption if playing else "",
+                      playing.viseme if playing else None, life)
         self.state.frames.append(frame)
         if self.on_frame is not None:
             self.on_frame(frame)
