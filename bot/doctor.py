@@ -49,6 +49,8 @@ async def run_checks(console: Console, user_file: Path | None) -> bool:
         ("openai", "openai", "pip install openai"),
         ("twitchio", "twitchio", "pip install 'twitchio>=3.3,<4'"),
         ("profanity_check", "alt-profanity-check", "pip install alt-profanity-check"),
+        ("PySide6", "PySide6-Essentials", "pip install PySide6-Essentials (the overlay window)"),
+        ("OpenGL", "PyOpenGL", "pip install PyOpenGL (the overlay window)"),
     ]:
         checks.append(_module(mod, dist, fix))
     checks.append(_module("TTS", "coqui-tts", "pip install 'vtbot[xtts]' (only for tts.engine: xtts)",
@@ -67,6 +69,7 @@ async def run_checks(console: Console, user_file: Path | None) -> bool:
         checks.append(_audio_check(cfg.audio.output_device, cfg.audio.play))
         checks.append(await _try("moderation", lambda: _moderation(loaded)))
         checks.append(await _twitch_check(loaded))
+        checks.append(_display_check(loaded))
     checks.append(Check("ffmpeg", shutil.which("ffmpeg") is not None,
                         "found" if shutil.which("ffmpeg") else "not found (optional: only for MP3 input to lipsync)",
                         optional=True))
@@ -112,6 +115,16 @@ async def _twitch_check(loaded) -> Check:
         return Check("twitch", False, f"cannot reach Twitch to check the logins ({type(e).__name__}); "
                      "the bot retries when live")
     return Check("twitch", True, f"#{broadcaster.login} as {bot.login}; logins valid")
+
+
+def _display_check(loaded) -> Check:
+    from overlay.app import has_display
+
+    if has_display():
+        return Check("overlay window", True, "a display is available: vtbot run opens the window"
+                     if loaded.config.overlay.auto_start else "display available (overlay.auto_start is off)")
+    return Check("overlay window", True, "no display here: run `vtbot overlay` on the PC that streams, "
+                 "or use --headless", optional=True)
 
 
 async def _model_checks(loaded) -> list[Check]:
