@@ -45,6 +45,7 @@ class LifeSettings:
     sway_deg: float = 1.5  # head sway while idle
     speaking_sway: float = 2.2  # how much more the head moves while speaking
     expression_fade_s: float = 0.25
+    arms_down_deg: float = 68.0  # from the T-pose every VRM is modelled in, to a relaxed stance
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,11 @@ class IdleLife:
             "neck": quat_from_euler(head[0] * 0.4, head[1] * 0.4, head[2] * 0.4),
             "head": quat_from_euler(head[0] * 0.6, head[1] * 0.6, head[2] * 0.6),
         }
+        arm = s.arms_down_deg + breath * 0.8 + self._wave(now, 0.13, 2) * amp * 0.5
+        bones["leftUpperArm"] = quat_from_euler(0.0, 0.0, -arm)
+        bones["rightUpperArm"] = quat_from_euler(0.0, 0.0, arm)
+        bones["leftLowerArm"] = quat_from_euler(0.0, -8.0, 0.0)
+        bones["rightLowerArm"] = quat_from_euler(0.0, 8.0, 0.0)
         return LifeFrame(expressions, bones, gaze)
 
     def _wave(self, t: float, hz: float, k: int) -> float:
