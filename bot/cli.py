@@ -256,11 +256,15 @@ def overlay(
     lc = loaded.config.link
     host = "127.0.0.1" if lc.host in ("0.0.0.0", "::") else lc.host
     url = connect or f"ws://{host}:{lc.port}/link"
-    oc = loaded.config.overlay
+    from avatar.life import LifeSettings
+
+    oc, ac = loaded.config.overlay, loaded.config.avatar
     fps = fps or oc.fps
+    life = LifeSettings(blink_interval_s=ac.blink_interval_s, sway_deg=1.5 * ac.sway,
+                        speaking_sway=2.2 * min(1.0, ac.sway) if ac.sway else 0.0)
     core = OverlayCore(url, token or load_or_create(lc.token_file), name="terminal",
                        play=play and loaded.config.audio.play, fps=fps, lead_s=oc.lead_s,
-                       device=loaded.config.audio.output_device, volume=loaded.config.audio.volume)
+                       device=loaded.config.audio.output_device, volume=loaded.config.audio.volume, life=life)
     last = {"caption": None}
 
     def show(frame) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.speech.player import AudioDeviceError
 
-from avatar.life import IdleLife, LifeFrame, mouth_energy
+from avatar.life import IdleLife, LifeFrame, LifeSettings, mouth_energy
 
 from .audio_out import AudioOut
 from .link_client import LinkClient, Segment
@@ -80,14 +80,14 @@ class SoftwareClock:
 class OverlayCore:
     def __init__(self, url: str, token: str, *, name: str = "overlay", device: str | None = None,
                  play: bool = True, fps: float = 30.0, lead_s: float = 0.03, volume: float = 1.0,
-                 on_frame: Callable[[Frame], None] | None = None):
+                 on_frame: Callable[[Frame], None] | None = None, life: LifeSettings | None = None):
         self.audio = AudioOut(device, volume=volume) if play else None
         self.clock = self.audio.clock if self.audio is not None else SpeechClock(22050, volume=volume)
         self.mouth = MouthDriver(self.clock, lead_s=lead_s)
         self.fps = fps
         self.on_frame = on_frame
         self.state = OverlayState()
-        self.life = IdleLife()
+        self.life = IdleLife(life or LifeSettings())
         self._t0 = time.perf_counter()
         self.link = LinkClient(url, token, name=name, on_segment=self._on_segment, on_event=self._on_event)
         self._software: asyncio.Task[None] | None = None

@@ -276,6 +276,12 @@ class OverlayConfig(Section):
         return v
 
 
+class AvatarConfig(Section):
+    model: Path | None = None  # a .vrm (VRM 0.x or 1.0); None: Mochi, who ships with vtbot
+    blink_interval_s: float = Field(3.5, ge=0.5, le=30)
+    sway: float = Field(1.0, ge=0.0, le=5.0)  # how much the head and body move
+
+
 class VtbotConfig(Section):
     persona: PersonaConfig
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -290,4 +296,5 @@ class VtbotConfig(Section):
     twitch: TwitchConfig = Field(default_factory=TwitchConfig)
     link: LinkConfig = Field(default_factory=LinkConfig)
     overlay: OverlayConfig = Field(default_factory=OverlayConfig)
+    avatar: AvatarConfig = Field(default_factory=AvatarConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
