@@ -27,6 +27,7 @@ from bot.chat.queue import Prompt
 from bot.config.models import CommandsConfig, TwitchConfig
 from bot.speech.segment import UtteranceStats
 
+from .compat import keep_reading_during_reconnect
 from .auth import AuthError, StoredToken, TokenStore, refresh_store_entry
 from .sender import ChatSender, _describe
 
@@ -78,6 +79,7 @@ class TwitchChat(commands.Bot):
                  broadcaster_token: StoredToken | None, flow: ChatFlow, chat_commands: ChatCommands,
                  store: TokenStore, client_secret: str | None = None,
                  state: ConnectionState | None = None) -> None:
+        keep_reading_during_reconnect()
         owner = broadcaster_token or bot_token
         super().__init__(client_id=cfg.client_id, client_secret=client_secret or "",
                          bot_id=bot_token.user_id, owner_id=owner.user_id,

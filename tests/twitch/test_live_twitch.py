@@ -186,3 +186,20 @@ async def test_reconnect_loses_and_repeats_nothing(world, defaults, tmp_path):
     assert [r["text"] for r in rows] == [f"message {i} before" for i in range(3)] + \
         [f"message {i} after reconnect" for i in range(3)] + [f"message {i} after drop" for i in range(2)]
     assert client.state.reconnects >= 1
+
+
+async def test_messages_sent_while_twitch_moves_the_connection_arrive(world, defaults, tmp_path):
+    """twitchio alone loses them (see test_fake_twitch_with_twitchio); vtbot's client does not."""
+    tw, bot_user, owner, viewer, mod = world
+    client, flow, audit = build(tw, defaults, tmp_path)
+    async with running(client):
+        old = tw.open_sessions()[0]
+        await tw.reconnect(old, wait=False)
+        await say(tw, owner, viewer, "sent in the window")
+        assert tw.deliveries[-1].session_id == old.id  # Twitch still uses the old socket
+        await tw.wait_for(lambda: old.successor and not old.open, what="the move")
+        await say(tw, owner, viewer, "sent after the move")
+        await tw.wait_for(lambda: len([r for r in audit_rows(audit, tmp_path) if r["gate"] == "input"]) >= 2,
+                          what="both messages moderated")
+    texts = [r["text"] for r in audit_rows(audit, tmp_path) if r["gate"] == "input"]
+    assert texts == ["sent in the window", "sent after the move"]
