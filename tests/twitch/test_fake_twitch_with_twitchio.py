@@ -346,8 +346,24 @@ class ChatAndNoticesBot(RecordingBot):
     "twitchio 3.3.2's RevocationReason lacks 'moderator_removed' (a documented Twitch "
     "status, sent when the bot loses mod): the ValueError kills the socket's listener, "
     "so other events stop until the keepalive watchdog reconnects ~20 s later"))
-async def test_moderator_removed_revocation_keeps_other_events_flowing(fake_twitch,
-                                                                        world) -> None:
+async def test_moderator_removed_revocation_keeps_other_events_flowing(fake_twitch, world,
+                                                                        monkeypatch) -> None:
+    from bot.twitch.compat import ORIGINAL_PROCESS_REVOCATION
+    from twitchio.eventsub.websockets import Websocket
+
+    monkeypatch.setattr(Websocket, "_process_revocation", ORIGINAL_PROCESS_REVOCATION)  # plain twitchio
+    await _moderator_removed_scenario(fake_twitch, world)
+
+
+async def test_vtbot_fix_keeps_chat_flowing_after_moderator_removed(fake_twitch, world, monkeypatch) -> None:
+    from bot.twitch import compat
+    from twitchio.eventsub.websockets import Websocket
+
+    monkeypatch.setattr(Websocket, "_process_revocation", compat._process_revocation_any_reason)
+    await _moderator_removed_scenario(fake_twitch, world)
+
+
+async def _moderator_removed_scenario(fake_twitch, world) -> None:
     tw, (_, owner, viewer) = fake_twitch, world
     async with running(ChatAndNoticesBot(tw, user_tokens(tw, BOT_ID))) as bot:
         notices = await tw.wait_for_subscription("channel.chat.notification")
