@@ -274,9 +274,16 @@ def overlay(
 
     if not headless and has_display():
         console.print(f"overlay: window, connecting to {url}")
+        from avatar.default import avatar_path
+
+        try:
+            model = avatar_path(ac.model)
+        except FileNotFoundError as e:
+            err_console.print(f"[bold red]overlay:[/] {e}")
+            raise typer.Exit(2) from None
         core.link.name = "window"
         raise typer.Exit(run_window(core, fps=fps, chroma_key=chroma_key or oc.chroma_key,
-                                    captions=oc.captions, hotkeys=oc.hotkeys))
+                                    captions=oc.captions, hotkeys=oc.hotkeys, avatar=model))
     core.on_frame = show
     console.print(f"overlay: connecting to {url} (Ctrl-C ends)")
     try:
@@ -286,6 +293,29 @@ def overlay(
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+
+
+avatar_app = typer.Typer(help="The avatar: render it, check it.", no_args_is_help=True)
+app.add_typer(avatar_app, name="avatar")
+
+
+@avatar_app.command("snapshot")
+def avatar_snapshot(
+    model: Annotated[Path, typer.Argument(help="A .vrm (VRM 0.x or 1.0), .glb or .gltf file.")],
+    out: Annotated[Path, typer.Option("--out", help="The PNG to write (transparent background).")],
+    viseme: Annotated[Optional[str], typer.Option("--viseme", help="Mouth shape: aa, ih, ou, ee or oh.")] = None,
+    expression: Annotated[Optional[str], typer.Option("--expression", help="e.g. happy, angry, sad, relaxed, surprised, blink.")] = None,
+    size: Annotated[str, typer.Option("--size", help="WxH in pixels.")] = "540x720",
+) -> None:
+    """Render one frame of an avatar off-screen to a transparent PNG (no window needed)."""
+    from avatar.render.snapshot import main as snapshot_main
+
+    argv = [str(model), "--out", str(out), "--size", size]
+    if viseme:
+        argv += ["--viseme", viseme]
+    if expression:
+        argv += ["--expression", expression]
+    raise typer.Exit(snapshot_main(argv))
 
 
 @app.command()

@@ -113,7 +113,8 @@ class CoreThread:
 class OverlayWindow(QOpenGLWidget):
     def __init__(self, core: OverlayCore, *, state_path: Path, fps: float = 30.0,
                  chroma_key: str | None = None, hotkeys: dict[str, str] | None = None,
-                 captions: bool = True, draw_avatar: Callable[[Frame, int, int], None] | None = None):
+                 captions: bool = True, draw_avatar: Callable[[Frame, int, int], None] | None = None,
+                 avatar: Path | None = None):
         super().__init__()
         self.core = core
         core.sample_frames = False  # the window samples once per drawn frame
@@ -123,6 +124,9 @@ class OverlayWindow(QOpenGLWidget):
         self.fps = fps
         self.core.state.captions = captions
         self.draw_avatar = draw_avatar
+        self.avatar_path = avatar
+        self.renderer = None  # made in initializeGL, inside the GL context
+        self.avatar_error: str | None = None
         self.show_help = False
         self.last_frame: Frame | None = None
         self.sent: list[str] = []  # hotkeys sent to the bot (shown briefly, kept for tests)
@@ -152,11 +156,21 @@ class OverlayWindow(QOpenGLWidget):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.timer.stop()
+        if self.renderer is not None:
+            self.makeCurrent()
+            self.renderer.close()
+            self.doneCurrent()
+            self.renderer = None
         self._remember()
         self.runner.stop()
         super().closeEvent(event)
 
     def _tick(self) -> None:
+        actions = self.core.state.actions
+        while actions:
+            action = actions.pop(0)
+            if action.get("name") == "reload":
+                self.reload_avatar()
         self.last_frame = self.core.frame()
         self.update()
 
@@ -238,6 +252,43 @@ class OverlayWindow(QOpenGLWidget):
 
         log.info("overlay: OpenGL %s on %s", GL.glGetString(GL.GL_VERSION).decode(),
                  GL.glGetString(GL.GL_RENDERER).decode())
+        if self.avatar_path is not None and self.draw_avatar is None:
+            self._load_avatar(self.avatar_path)
+
+    def _load_avatar(self, path: Path) -> None:
+        """The VRM, drawn every frame with the mouth, expressions, pose and gaze."""
+        from avatar.render import AvatarRenderer
+        from avatar.vrm import VrmError, load_vrm
+
+        try:
+            model = load_vrm(path)
+        except (VrmError, OSError) as e:
+            self.avatar_error = str(e)
+            log.error("overlay: cannot show the avatar: %s", e)
+            return
+        self.renderer = AvatarRenderer(model)
+        started = self.core.clock.cursor / max(1, self.core.clock.rate)
+
+        def draw(frame: Frame, width: int, height: int) -> None:
+            ratio = self.devicePixelRatio()
+            life = frame.life
+            self.renderer.draw(int(width * ratio), int(height * ratio), expressions=frame.expressions(),
+                               bone_rotations=life.bones if life is not None else None,
+                               look_at=life.look_at if life is not None else None,
+                               time_s=frame.t - started)
+
+        self.draw_avatar = draw
+        log.info("overlay: avatar %s (%s)", model.meta.name or path.name, model.version)
+
+    def reload_avatar(self) -> None:
+        if self.avatar_path is None:
+            return
+        self.makeCurrent()
+        if self.renderer is not None:
+            self.renderer.close()
+        self.renderer, self.draw_avatar = None, None
+        self._load_avatar(self.avatar_path)
+        self.doneCurrent()
 
     def paintGL(self) -> None:  # noqa: N802
         from OpenGL import GL
@@ -248,8 +299,8 @@ class OverlayWindow(QOpenGLWidget):
             GL.glClearColor(0.0, 0.0, 0.0, 0.0)
         GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
         frame = self.last_frame
-        if frame is not None and self.draw_avatar is not None:
-            self.draw_avatar(frame, self.width(), self.height())
+        if self.draw_avatar is not None:
+            self.draw_avatar(frame or Frame(0.0, {}, ""), self.width(), self.height())
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if frame is not None and frame.caption and self.core.state.captions:

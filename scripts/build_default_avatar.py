@@ -37,6 +37,13 @@ PALETTE = {
 }
 
 
+def srgb_to_linear(colour):
+    """glTF colour factors are linear; the palette is picked in sRGB (as on screen)."""
+    rgb = np.asarray(colour[:3], float)
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return tuple(float(c) for c in lin) + tuple(colour[3:])
+
+
 # -- geometry ---------------------------------------------------------------------------
 
 @dataclass
@@ -103,7 +110,7 @@ def tube(points, radii, n=12, caps=True, cap=0.25):
         for j in range(n):
             a, b = k * n + j, k * n + (j + 1) % n
             c, d = a + n, b + n
-            idx += [a, c, b, b, c, d]
+            idx += [a, b, c, b, d, c]  # counter-clockwise seen from outside
     for end, sign in ((0, -1), (len(points) - 1, 1)) if caps else ():
         centre = len(pos)
         d = points[end] - points[end - sign] if len(points) > 1 else np.array([0, 1, 0.0])
@@ -339,9 +346,9 @@ def build(out: Path) -> Path:
             for where, d in pieces:
                 delta[where] = d
             specs.append(MorphSpec(name, delta.astype(np.float32)))
-        colour = PALETTE[part]
+        colour = srgb_to_linear(PALETTE[part])
         mat = b.material(part, colour, alpha_mode="BLEND" if colour[3] < 1 else "OPAQUE",
-                         shade=PALETTE["hair_shade"] if part == "hair" else None,
+                         shade=srgb_to_linear(PALETTE["hair_shade"]) if part == "hair" else None,
                          double_sided=part in ("hair", "blush"), outline_width=0.0)
         mesh = b.mesh(part, pos, nrm, idx, mat, joints=joints4, weights=weights4, morphs=specs or None)
         mesh_node = b.node(f"mesh_{part}", mesh=mesh, skin=skin)

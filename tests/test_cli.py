@@ -23,7 +23,7 @@ def vtbot(*args: str, cwd: Path, env: dict | None = None, stdin: str | None = No
 
 
 @pytest.mark.parametrize("cmd", [[], ["say"], ["demo"], ["chat"], ["lipsync"], ["devices"], ["doctor"],
-                                 ["config", "check"], ["run"], ["auth"], ["moderate"], ["overlay"]])
+                                 ["config", "check"], ["run"], ["auth"], ["moderate"], ["overlay"], ["avatar", "snapshot"]])
 def test_help_everywhere(cmd, tmp_path):
     r = vtbot(*cmd, "--help", cwd=tmp_path)
     assert r.returncode == 0 and "Usage" in r.stdout

@@ -31,7 +31,9 @@ def run_check(tmp_path: Path, chroma: str = "-") -> dict:
 def test_transparent_window_captions_and_hotkeys(tmp_path):
     got = run_check(tmp_path)
     assert got["connected"]
-    assert got["idle_corner"][3] == 0 and got["idle_center"][3] == 0  # nothing drawn: see-through
+    assert got["avatar_error"] is None
+    assert got["idle_corner"][3] == 0  # nothing drawn there: see-through
+    assert got["idle_center"][3] == 255  # the avatar's face: opaque
     assert got["caption_seen"] and got["caption_opaque_pixels"] > 50
     assert got["talking_corner"][3] == 0
     assert got["commands_arrived"] and got["commands"] == [["skip", ""], ["vfx", "fireworks"]]

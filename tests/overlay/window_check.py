@@ -47,7 +47,10 @@ on_bot(server.start())
 QSurfaceFormat.setDefaultFormat(surface_format())
 app = QApplication([])
 core = OverlayCore(server.url, TOKEN, name="window-test", play=False, fps=30)
-window = OverlayWindow(core, state_path=out.parent / "state.json", fps=30, chroma_key=chroma)
+from avatar.default import default_avatar_path  # noqa: E402
+
+window = OverlayWindow(core, state_path=out.parent / "state.json", fps=30, chroma_key=chroma,
+                       avatar=default_avatar_path())
 window.start()
 result: dict = {}
 
@@ -66,10 +69,12 @@ def pixel(img, x, y):
 
 def scenario():
     result["connected"] = wait(lambda: core.link.connected.is_set())
+    QTest.qWait(200)  # a few frames
     idle = window.grabFramebuffer()
     idle.save(str(out.parent / "idle.png"))
     result["idle_corner"] = pixel(idle, 5, 5)
-    result["idle_center"] = pixel(idle, window.width() // 2, window.height() // 2)
+    result["idle_center"] = pixel(idle, window.width() // 2, window.height() // 3)  # Mochi's face
+    result["avatar_error"] = window.avatar_error
     sink = LinkSink(server)
     utt = Utterance("u1", "coolguy42", "hi")
     on_bot(sink.start(utt))
