@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""The overlay's frame time and lip-sync error, with the default avatar speaking.
+
+Plays 10 s of speech on the overlay's speech clock (advanced in real time, as a sound
+card would), and for each frame does what the window does: samples the mouth and the
+idle life at the clock, draws the avatar at 1280x720 off-screen and waits for the GPU.
+Reports frame time p50/p99 (and the frame rate that allows), and how far the mouth on
+a finished frame is from the audio being heard then (goal: never more than one frame,
+33 ms at 30 fps). Goal: >= 30 FPS under Mesa llvmpipe, >= 60 FPS on a GPU.
+
+    .venv/bin/python scripts/bench_overlay.py [--frames 300] [--size 1280x720] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def speech(rate: int = 22050, seconds: float = 10.0):
+    """A tone with a viseme every 90 ms: enough to keep the mouth busy."""
+    from avatar.lipsync.timeline import VisemeTimeline
+
+    n = int(rate * seconds)
+    pcm = (np.sin(np.arange(n) * 2 * np.pi * 180 / rate) * 6000).astype(np.int16)
+    cycle = ["sil", "aa", "PP", "E", "oh", "ih", "ou", "FF", "aa", "oh"]
+    step = int(0.09 * rate)
+    keys = [[i, cycle[(i // step) % len(cycle)]] for i in range(0, n, step)]
+    return pcm, VisemeTimeline.from_dict({"format": "vtbot.visemes/1", "sample_rate": rate,
+                                          "n_samples": n, "keys": keys})
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--frames", type=int, default=300)
+    ap.add_argument("--size", default="1280x720")
+    ap.add_argument("--fps", type=float, default=30.0, help="the overlay's frame pacing")
+    ap.add_argument("--backend", choices=("auto", "egl", "qt"), default="auto")
+    ap.add_argument("--lead", type=float, default=0.03, help="overlay.lead_s: the mouth samples this far ahead")
+    ap.add_argument("--json", type=Path, default=ROOT / "scripts" / "results" / "bench_overlay.json")
+    args = ap.parse_args()
+    width, height = (int(v) for v in args.size.lower().split("x"))
+
+    from avatar.default import default_avatar_path
+    from avatar.life import IdleLife, mouth_energy
+    from avatar.render.snapshot import OffscreenTarget, gl_context
+    from avatar.vrm import load_vrm
+    from overlay.mouth import MouthDriver
+    from overlay.speech_clock import SpeechClock
+
+    model = load_vrm(default_avatar_path())
+    pcm, timeline = speech()
+    clock = SpeechClock(22050)
+    clock.add("bench", 0, "benchmark speech", pcm, 22050, timeline)
+    mouth = MouthDriver(clock, lead_s=args.lead, latency_s=0.0)
+    life = IdleLife(seed=1)
+    frame_ms, sync_ms = [], []
+    with gl_context(args.backend) as (backend, gl_renderer):
+        from OpenGL import GL
+
+        from avatar.render.renderer import AvatarRenderer
+
+        renderer = AvatarRenderer(model)
+        target = OffscreenTarget(width, height, 0)
+        period = 1.0 / args.fps
+        t0 = last = time.perf_counter()
+        owed = 0.0
+        try:
+            for i in range(args.frames + 10):
+                now = time.perf_counter()
+                owed += (now - last) * clock.rate  # the sound card's clock, in real time
+                last = now
+                n = int(owed)
+                owed -= n
+                if n:
+                    clock.fill(np.empty(n, dtype=np.int16))
+                heard = mouth.heard_sample()
+                weights = mouth.weights()
+                state = life.frame(now - t0, mouth_energy(weights))
+                expressions = {**state.expressions, **weights}
+                started = time.perf_counter()
+                target.begin()
+                renderer.draw(width, height, expressions=expressions, bone_rotations=state.bones,
+                              look_at=state.look_at, time_s=now - t0)
+                GL.glFinish()
+                done = time.perf_counter()
+                if i >= 10:
+                    frame_ms.append((done - started) * 1000)
+                    # the audio heard when the frame is ready, against the sample the mouth shows
+                    heard_then = clock.cursor + (done - last) * clock.rate
+                    sync_ms.append((heard_then - heard) / clock.rate * 1000)
+                time.sleep(max(0.0, period - (time.perf_counter() - now)))
+        finally:
+            renderer.close()
+            target.delete()
+
+    f = np.array(frame_ms)
+    s = np.abs(np.array(sync_ms))
+    result = {
+        "model": "mochi.vrm", "size": [width, height], "frames": len(f), "backend": backend,
+        "gl_renderer": gl_renderer, "pacing_fps": args.fps, "lead_s": args.lead,
+        "frame_ms": {"p50": round(float(np.percentile(f, 50)), 2), "p99": round(float(np.percentile(f, 99)), 2),
+                     "mean": round(float(f.mean()), 2)},
+        "fps_possible_p50": round(1000 / float(np.percentile(f, 50)), 1),
+        "fps_possible_p99": round(1000 / float(np.percentile(f, 99)), 1),
+        "mouth_vs_audio_ms": {"p50": round(float(np.percentile(s, 50)), 2), "p99": round(float(np.percentile(s, 99)), 2),
+                              "max": round(float(s.max()), 2)},
+        "goal": {"fps_llvmpipe": 30, "fps_gpu": 60, "mouth_vs_audio_ms": 33},
+        "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
+    }
+    print(f"overlay at {width}x{height} with Mochi speaking, {backend} on {gl_renderer}:")
+    print(f"  frame time p50 {result['frame_ms']['p50']} ms, p99 {result['frame_ms']['p99']} ms "
+          f"(allows {result['fps_possible_p50']} FPS at p50, {result['fps_possible_p99']} at p99)")
+    m = result["mouth_vs_audio_ms"]
+    print(f"  mouth vs audio when the frame is ready: p50 {m['p50']} ms, p99 {m['p99']} ms, max {m['max']} ms")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
