@@ -37,7 +37,6 @@ DEFAULT_HOTKEYS: dict[str, str] = {
     "captions": "Ctrl+Shift+C",
     "help": "F1",
 }
-LOCAL_ACTIONS = ("clickthrough", "ontop", "help", "captions")
 
 
 @dataclass
@@ -235,8 +234,14 @@ class OverlayWindow(QOpenGLWidget):
         self._remember()
 
     def wheelEvent(self, event) -> None:  # noqa: N802
+        """The wheel grows or shrinks the window (and the avatar with it) about its centre."""
         step = 1.1 if event.angleDelta().y() > 0 else 1 / 1.1
-        self.state.scale = min(4.0, max(0.25, self.state.scale * step))
+        scale = min(4.0, max(0.25, self.state.scale * step))
+        step = scale / self.state.scale
+        self.state.scale = scale
+        g = self.geometry()
+        w, h = max(120, round(g.width() * step)), max(160, round(g.height() * step))
+        self.setGeometry(g.center().x() - w // 2, g.center().y() - h // 2, w, h)
         self._remember()
         self.update()
 
@@ -310,7 +315,7 @@ class OverlayWindow(QOpenGLWidget):
         painter.end()
 
     def _caption(self, painter: QPainter, text: str) -> None:
-        font = QFont("DejaVu Sans", max(10, round(18 * self.state.scale)))
+        font = QFont("DejaVu Sans", max(12, round(self.height() / 28)))
         font.setBold(True)
         painter.setFont(font)
         margin = 16

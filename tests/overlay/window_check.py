@@ -12,8 +12,8 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QSurfaceFormat
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QSurfaceFormat, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -96,6 +96,13 @@ def scenario():
     result["commands_arrived"] = wait(lambda: len(commands) >= 2)
     result["commands"] = commands
     result["skipped_locally"] = core.clock.idle
+    before = window.geometry()
+    wheel = QWheelEvent(QPointF(10, 10), QPointF(window.mapToGlobal(QPoint(10, 10))), QPoint(0, 0),
+                        QPoint(0, 120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(window, wheel)
+    after = window.geometry()
+    result["wheel_grew"] = [before.width(), before.height(), after.width(), after.height()]
     QTest.keyClick(window, Qt.Key.Key_F1)
     QTest.qWait(100)
     window.grabFramebuffer().save(str(out.parent / "help.png"))
