@@ -119,10 +119,14 @@ class OverlayCore:
             if event.get("name") == "captions":
                 self.state.captions = not self.state.captions
         elif kind == "expression":
-            self.life.express(str(event.get("name", "")), float(event.get("weight", 1.0)),
-                              time.perf_counter() - self._t0, float(event.get("hold_s", 3.0)))
+            self.express(str(event.get("name", "")), float(event.get("weight", 1.0)),
+                         float(event.get("hold_s", 3.0)))
         elif kind == "speech.end" and event.get("cut"):
             log.info("overlay: the answer was cut: %s", event["cut"])
+
+    def express(self, name: str, weight: float = 1.0, hold_s: float = 3.0) -> None:
+        """Show an emotion now, faded in, held, faded out."""
+        self.life.express(name, weight, time.perf_counter() - self._t0, hold_s)
 
     def _start_software_clock(self) -> None:
         if self._software is None:

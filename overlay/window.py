@@ -26,6 +26,8 @@ from .core import Frame, OverlayCore
 
 log = logging.getLogger(__name__)
 
+EXPRESSIONS = ("happy", "surprised", "relaxed", "sad", "angry")
+# action → keys; "scene:<name>" keys may be added in the config (they switch OBS scenes)
 DEFAULT_HOTKEYS: dict[str, str] = {
     "skip": "Ctrl+Shift+S",
     "mute": "Ctrl+Shift+M",
@@ -35,6 +37,7 @@ DEFAULT_HOTKEYS: dict[str, str] = {
     "ontop": "Ctrl+Shift+O",
     "reload": "Ctrl+Shift+R",
     "captions": "Ctrl+Shift+C",
+    "expression": "Ctrl+Shift+E",
     "help": "F1",
 }
 
@@ -198,11 +201,20 @@ class OverlayWindow(QOpenGLWidget):
             self.show_help = not self.show_help
         elif action == "captions":
             self.core.state.captions = not self.core.state.captions
+        elif action == "expression":
+            self._cycle_expression()
         else:
             name, _, args = action.partition(":")
             self.sent.append(action)
             self.runner.submit(self._send(name, args))
         self.update()
+
+    def _cycle_expression(self) -> None:
+        """The next emotion, held for a few seconds (then back to neutral)."""
+        self._expression = (getattr(self, "_expression", -1) + 1) % len(EXPRESSIONS)
+        name = EXPRESSIONS[self._expression]
+        self.expression_shown = name
+        self.core.express(name, 1.0, hold_s=3.0)
 
     async def _send(self, name: str, args: str) -> None:
         try:

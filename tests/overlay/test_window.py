@@ -39,6 +39,7 @@ def test_transparent_window_captions_and_hotkeys(tmp_path):
     assert got["commands_arrived"] and got["commands"] == [["skip", ""], ["vfx", "fireworks"]]
     assert got["skipped_locally"]  # skip silenced this overlay at once, too
     assert got["help_shown"] and got["state_saved"]
+    assert got["expression"] == ["happy", 1.0]  # the expression hotkey shows the next emotion
     w0, h0, w1, h1 = got["wheel_grew"]
     assert (w1, h1) == (round(w0 * 1.1), round(h0 * 1.1))  # the wheel scales the window
 

@@ -103,6 +103,9 @@ def scenario():
     QApplication.sendEvent(window, wheel)
     after = window.geometry()
     result["wheel_grew"] = [before.width(), before.height(), after.width(), after.height()]
+    QTest.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    QTest.qWait(400)
+    result["expression"] = [window.expression_shown, round(window.last_frame.expressions().get("happy", 0.0), 2)]
     QTest.keyClick(window, Qt.Key.Key_F1)
     QTest.qWait(100)
     window.grabFramebuffer().save(str(out.parent / "help.png"))
