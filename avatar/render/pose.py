@@ -23,7 +23,7 @@ import numpy as np
 
 from avatar.vrm.expressions import ExpressionMixer, MixResult
 from avatar.vrm.model import VrmModel
-from avatar.vrm.transforms import quat_to_matrix
+from avatar.vrm.transforms import parent_first, quat_to_matrix
 
 Quat = tuple[float, float, float, float]
 
@@ -67,7 +67,7 @@ class Poser:
         self.rest_local = np.stack([nd.rest_local for nd in model.nodes]) if n else empty
         rest_world = np.stack([nd.rest_world for nd in model.nodes]) if n else empty
         self.rest_world = self.stage @ rest_world if n else rest_world
-        self.order = _parent_first(self.parents)
+        self.order = parent_first(self.parents)
         self.mixer = ExpressionMixer.for_model(model)
         self.default_weights = {
             nd.index: (nd.weights if nd.weights is not None else model.meshes[nd.mesh].weights)
@@ -159,21 +159,6 @@ def _rotation_part(m: np.ndarray) -> np.ndarray:
     basis = np.array(m[:3, :3], dtype=np.float64)
     norms = np.linalg.norm(basis, axis=0)
     return basis / np.where(norms > 0, norms, 1.0)
-
-
-def _parent_first(parents: Sequence[int]) -> list[int]:
-    order: list[int] = []
-    seen = [False] * len(parents)
-    for start in range(len(parents)):
-        chain = []
-        node = start
-        while node >= 0 and not seen[node]:
-            chain.append(node)
-            node = parents[node]
-        for node in reversed(chain):
-            seen[node] = True
-            order.append(node)
-    return order
 
 
 def rest_vertices(model: VrmModel, world: np.ndarray) -> dict[tuple[int, int], np.ndarray]:

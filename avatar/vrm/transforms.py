@@ -79,23 +79,30 @@ def decompose(m: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...], tupl
     return t, r, tuple(float(c) for c in s)
 
 
+def parent_first(parents: Sequence[int]) -> list[int]:
+    """Every node once, each after its parent (``parents``: -1 for roots; a forest)."""
+    order: list[int] = []
+    seen = [False] * len(parents)
+    for start in range(len(parents)):
+        chain = []
+        node = start
+        while node >= 0 and not seen[node]:
+            chain.append(node)
+            node = parents[node]
+        for node in reversed(chain):
+            seen[node] = True
+            order.append(node)
+    return order
+
+
 def world_matrices(local: np.ndarray, parents: Sequence[int]) -> np.ndarray:
     """World matrices from local ones, given each node's parent (-1 for roots).
 
     Nodes are visited parent first; `parents` must describe a forest (the glTF
     reader checks that before calling this).
     """
-    count = len(parents)
     world = np.empty_like(local)
-    done = np.zeros(count, dtype=bool)
-    for start in range(count):
-        chain = []
-        node = start
-        while node >= 0 and not done[node]:
-            chain.append(node)
-            node = parents[node]
-        for node in reversed(chain):
-            parent = parents[node]
-            world[node] = local[node] if parent < 0 else world[parent] @ local[node]
-            done[node] = True
+    for node in parent_first(parents):
+        parent = parents[node]
+        world[node] = local[node] if parent < 0 else world[parent] @ local[node]
     return world
