@@ -1,9 +1,10 @@
-"""Run by test_compositor.py on a composited Xvfb display: a blue "desktop" window and
-the overlay window above it, showing a caption; prints "ready" when both are up, then
-stays until killed."""
+"""Run by test_compositor.py under xvfb-run: starts a compositing manager, shows a blue
+"desktop" window and the overlay window above it with a caption, screenshots the root
+window with ImageMagick's `import`, then quits. Argv: state file, screenshot path."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from overlay.core import Frame, OverlayCore
 from overlay.window import OverlayWindow, surface_format
 
+compositor = subprocess.Popen(["xcompmgr", "-c"], stderr=subprocess.DEVNULL)
 QSurfaceFormat.setDefaultFormat(surface_format())
 app = QApplication([])
 desktop = QWidget()
@@ -28,5 +30,24 @@ window = OverlayWindow(core, state_path=Path(sys.argv[1]), fps=30)
 window.setGeometry(100, 100, 400, 500)
 window.last_frame = Frame(0.0, {}, "Hello from the overlay!")
 window.show()
-QTimer.singleShot(800, lambda: print("ready", flush=True))
-app.exec()
+shot: list[subprocess.Popen] = []
+
+
+def take_shot() -> None:
+    # `import` runs beside the event loop, so the windows keep drawing while it reads.
+    shot.append(subprocess.Popen(["import", "-window", "root", sys.argv[2]]))
+    poll.start(50)
+
+
+def check_done() -> None:
+    if shot[0].poll() is not None:
+        poll.stop()
+        app.exit(shot[0].returncode)
+
+
+poll = QTimer()
+poll.timeout.connect(check_done)
+QTimer.singleShot(1500, take_shot)
+code = app.exec()
+compositor.kill()
+sys.exit(code)
