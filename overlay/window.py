@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
@@ -285,14 +286,18 @@ class OverlayWindow(QOpenGLWidget):
             return
         self.renderer = AvatarRenderer(model)
         started = self.core.clock.cursor / max(1, self.core.clock.rate)
+        last_draw: list[float] = []
 
         def draw(frame: Frame, width: int, height: int) -> None:
             ratio = self.devicePixelRatio()
             life = frame.life
+            now = time.monotonic()
+            dt = now - last_draw[0] if last_draw else None  # the hair's physics runs on wall time
+            last_draw[:] = [now]
             self.renderer.draw(int(width * ratio), int(height * ratio), expressions=frame.expressions(),
                                bone_rotations=life.bones if life is not None else None,
                                look_at=life.look_at if life is not None else None,
-                               time_s=frame.t - started)
+                               time_s=frame.t - started, dt=dt)
 
         self.draw_avatar = draw
         log.info("overlay: avatar %s (%s)", model.meta.name or path.name, model.version)

@@ -90,7 +90,7 @@ def main() -> int:
                 started = time.perf_counter()
                 target.begin()
                 renderer.draw(width, height, expressions=expressions, bone_rotations=state.bones,
-                              look_at=state.look_at, time_s=now - t0)
+                              look_at=state.look_at, time_s=now - t0, dt=period)
                 GL.glFinish()
                 done = time.perf_counter()
                 if i >= 10:

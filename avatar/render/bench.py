@@ -80,7 +80,7 @@ def run(model_path: str | Path = ROBOT, frames: int = 200, size: tuple[int, int]
                 started = time.perf_counter()
                 target.begin()
                 renderer.draw(width, height, expressions=expressions, bone_rotations=state.bones,
-                              look_at=state.look_at, time_s=now)
+                              look_at=state.look_at, time_s=now, dt=1 / 30.0)
                 GL.glFinish()
                 elapsed = (time.perf_counter() - started) * 1000
                 if i >= warmup:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from avatar.render.spring_physics import SpringPhysics
 from avatar.vrm.expressions import ExpressionMixer, MixResult
 from avatar.vrm.model import VrmModel
 from avatar.vrm.transforms import parent_first, quat_to_matrix
@@ -74,6 +75,8 @@ class Poser:
             for nd in model.nodes
             if nd.mesh is not None
         }
+        self.springs = SpringPhysics(model, self.parents, self.rest_world, self.rest_local, self.stage)
+        self._spring_nodes = self.springs.nodes
         self._rest_joints = {
             s: self._joint_matrices(s, self.rest_world) for s in range(len(model.skins))
         }
@@ -85,7 +88,10 @@ class Poser:
         expressions: Mapping[str, float],
         bone_rotations: Mapping[str, Sequence[float]] | None = None,
         look_at: tuple[float, float] | None = None,
+        dt: float | None = None,
     ) -> Pose:
+        """One frame. `dt` is the time since the previous frame: it swings the spring
+        bones (hair); None holds them where they are (a still, repeatable picture)."""
         weights = dict(expressions)
         rotations = {k: quat_to_matrix(v) for k, v in (bone_rotations or {}).items()
                      if k in self.model.humanoid}
@@ -99,6 +105,11 @@ class Poser:
                 self._eye_rotations(rotations, yaw, pitch)
         mix = self.mixer.mix(weights)
         world, changed = self._world(rotations)
+        if self.springs.active:
+            if world is self.rest_world:
+                world = world.copy()
+            self.springs.apply(world, dt)
+            changed |= self._spring_nodes
         joints = {
             s: self._joint_matrices(s, world) if changed else self._rest_joints[s]
             for s in range(len(self.model.skins))

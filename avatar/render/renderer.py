@@ -295,12 +295,15 @@ class AvatarRenderer:
         bone_rotations: Mapping[str, Sequence[float]] | None = None,
         look_at: tuple[float, float] | None = None,
         time_s: float | None = None,
+        dt: float | None = None,
     ) -> None:
         """Draw one frame into the bound framebuffer's (0, 0, width, height).
 
         `bone_rotations` are (x, y, z, w) per humanoid bone, normalized (see
         `avatar.render.pose`); `look_at` is (yaw, pitch) in degrees; `time_s` drives
-        MToon UV animation (default: seconds since this renderer was made).
+        MToon UV animation (default: seconds since this renderer was made); `dt`,
+        the seconds since the previous frame, swings the spring bones (None holds
+        them still, for repeatable pictures).
         """
         if self._closed:
             raise RuntimeError("AvatarRenderer.draw after close()")
@@ -310,7 +313,7 @@ class AvatarRenderer:
         gpu = self._gpu
         assert gpu is not None
         stats = FrameStats()
-        pose = self.poser.pose(expressions, bone_rotations, look_at)
+        pose = self.poser.pose(expressions, bone_rotations, look_at, dt=dt)
         posed = time.perf_counter()
         for skin, matrices in pose.joints.items():
             at_rest = not pose.changed
