@@ -80,11 +80,9 @@ def wire_link(bot: LiveBot, who: str) -> None:
         if name in ("skip", "mute", "unmute", "clear") and name in names:
             reply = await bot.commands.run(name, broadcaster, args)
             return True, reply.text if reply else name
-        if name == "vfx":
-            return True, await bot.controls.run("vfx", args or "fireworks", by)
-        if name == "scene":
+        if name in ("vfx", "scene"):
             try:
-                return True, await bot.controls.run("scene", args, by)
+                return True, await bot.controls.run(name, args, by)
             except ActionUnavailable as e:
                 return False, str(e)
         if name in ("reload", "captions", "expression"):
@@ -93,10 +91,14 @@ def wire_link(bot: LiveBot, who: str) -> None:
         return False, f"{name} is not available"
 
     async def vfx(args: str, by: str) -> str:
+        try:
+            name, intensity = protocol.parse_vfx_args(args)
+        except ValueError as e:
+            raise ActionUnavailable(str(e)) from None
         if not link.clients:
             raise ActionUnavailable("no overlay is connected")
-        link.broadcast(protocol.vfx(args.strip() or "fireworks"))
-        return f"{args.strip() or 'fireworks'}!"
+        link.broadcast(protocol.vfx(name, intensity))
+        return f"{name}!"
 
     async def fireworks(args: str, by: str) -> str:
         return await vfx("fireworks", by)

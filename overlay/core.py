@@ -49,7 +49,8 @@ class Frame:
 @dataclass
 class OverlayState:
     frames: deque[Frame] = field(default_factory=lambda: deque(maxlen=10_000))
-    effects: list[dict[str, Any]] = field(default_factory=list)
+    effects: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))  # history
+    vfx_queue: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=64))  # for the window
     actions: list[dict[str, Any]] = field(default_factory=list)
     captions: bool = True
 
@@ -114,6 +115,7 @@ class OverlayCore:
         kind = event.get("type")
         if kind == "vfx":
             self.state.effects.append(event)
+            self.state.vfx_queue.append(event)
         elif kind == "overlay":
             self.state.actions.append(event)
             if event.get("name") == "captions":

@@ -24,6 +24,7 @@ from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QPainterPath, Q
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
 from .core import Frame, OverlayCore
+from .vfx import VfxPlayer
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,9 @@ DEFAULT_HOTKEYS: dict[str, str] = {
     "mute": "Ctrl+Shift+M",
     "unmute": "Ctrl+Shift+U",
     "vfx:fireworks": "Ctrl+Shift+F",
+    "vfx:confetti": "Ctrl+Shift+K",
+    "vfx:hearts": "Ctrl+Shift+H",
+    "vfx:sparkles": "Ctrl+Shift+P",
     "clickthrough": "Ctrl+Shift+T",
     "ontop": "Ctrl+Shift+O",
     "reload": "Ctrl+Shift+R",
@@ -129,6 +133,9 @@ class OverlayWindow(QOpenGLWidget):
         self.draw_avatar = draw_avatar
         self.avatar_path = avatar
         self.renderer = None  # made in initializeGL, inside the GL context
+        self.vfx = VfxPlayer()
+        self.particle_renderer = None  # made with the first effect, inside the GL context
+        self._vfx_clock: float | None = None
         self.avatar_error: str | None = None
         self.show_help = False
         self.last_frame: Frame | None = None
@@ -159,11 +166,13 @@ class OverlayWindow(QOpenGLWidget):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.timer.stop()
-        if self.renderer is not None:
+        if self.renderer is not None or self.particle_renderer is not None:
             self.makeCurrent()
-            self.renderer.close()
+            for r in (self.renderer, self.particle_renderer):
+                if r is not None:
+                    r.close()
             self.doneCurrent()
-            self.renderer = None
+            self.renderer = self.particle_renderer = None
         self._remember()
         self.runner.stop()
         super().closeEvent(event)
@@ -174,6 +183,9 @@ class OverlayWindow(QOpenGLWidget):
             action = actions.pop(0)
             if action.get("name") == "reload":
                 self.reload_avatar()
+        queue = self.core.state.vfx_queue
+        while queue:
+            self.vfx.play(queue.popleft())
         self.last_frame = self.core.frame()
         self.update()
 
@@ -321,8 +333,11 @@ class OverlayWindow(QOpenGLWidget):
             GL.glClearColor(0.0, 0.0, 0.0, 0.0)
         GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
         frame = self.last_frame
+        self._step_effects()
+        self._draw_effects("back")
         if self.draw_avatar is not None:
             self.draw_avatar(frame or Frame(0.0, {}, ""), self.width(), self.height())
+        self._draw_effects("front")
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if frame is not None and frame.caption and self.core.state.captions:
@@ -330,6 +345,25 @@ class OverlayWindow(QOpenGLWidget):
         if self.show_help:
             self._help(painter)
         painter.end()
+
+    def _step_effects(self) -> None:
+        """Particles advance on wall time, once per drawn frame."""
+        now = time.monotonic()
+        dt = 0.0 if self._vfx_clock is None else now - self._vfx_clock
+        self._vfx_clock = now
+        if self.vfx.active and self.height() > 0:
+            self.vfx.step(dt, self.width() / self.height())
+
+    def _draw_effects(self, layer: str) -> None:
+        pool = self.vfx.layers[layer]
+        if not pool.count:
+            return
+        if self.particle_renderer is None:
+            from .vfx.gl_points import ParticleRenderer
+
+            self.particle_renderer = ParticleRenderer()
+        ratio = self.devicePixelRatio()
+        self.particle_renderer.draw(pool.vertices(), int(self.width() * ratio), int(self.height() * ratio))
 
     def _caption(self, painter: QPainter, text: str) -> None:
         font = QFont("DejaVu Sans", max(12, round(self.height() / 28)))

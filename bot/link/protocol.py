@@ -22,6 +22,8 @@ AUDIO_MAGIC = b"VTA1"
 AUDIO_HEADER = struct.Struct("<4sII")
 MAX_CLIENT_FRAME = 64 * 1024  # what a client may send in one frame
 MAX_AUDIO_SECONDS = 60
+VFX_KINDS = ("fireworks", "confetti", "hearts", "sparkles")  # what overlays can draw
+MAX_VFX_INTENSITY = 5.0
 COMMANDS = ("skip", "mute", "unmute", "vfx", "scene", "reload", "expression", "captions", "clear")
 
 
@@ -84,8 +86,33 @@ def speech_end(utterance_id: str, text: str, cut: str | None = None) -> dict[str
     return {"type": "speech.end", "utterance_id": utterance_id, "text": text, "cut": cut}
 
 
-def vfx(name: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"type": "vfx", "name": name, "params": params or {}}
+def vfx(name: str, intensity: float = 1.0, colors: list[str] | None = None) -> dict[str, Any]:
+    """An effect: `intensity` 0.1-5 scales how big it is (an alert may scale it with
+    the amount); `colors` (#rrggbb) replace the effect's own palette."""
+    if name not in VFX_KINDS:
+        raise ValueError(f"unknown effect {name!r}; known: {', '.join(VFX_KINDS)}")
+    params: dict[str, Any] = {"intensity": round(min(MAX_VFX_INTENSITY, max(0.1, float(intensity))), 3)}
+    if colors:
+        params["colors"] = list(colors)
+    return {"type": "vfx", "name": name, "params": params}
+
+
+def parse_vfx_args(args: str) -> tuple[str, float]:
+    """"confetti 2" → ("confetti", 2.0): a chat command's or hotkey's arguments.
+    ValueError says what is wrong, in words a streamer can act on."""
+    words = args.split()
+    name = words[0].lower() if words else "fireworks"
+    if name not in VFX_KINDS:
+        raise ValueError(f"unknown effect {name!r}; try {', '.join(VFX_KINDS)}")
+    intensity = 1.0
+    if len(words) > 1:
+        try:
+            intensity = float(words[1])
+        except ValueError:
+            raise ValueError(f"intensity must be a number from 0.1 to {MAX_VFX_INTENSITY:g}") from None
+        if not 0.1 <= intensity <= MAX_VFX_INTENSITY:
+            raise ValueError(f"intensity must be from 0.1 to {MAX_VFX_INTENSITY:g}")
+    return name, intensity
 
 
 def expression(name: str, weight: float = 1.0, hold_s: float = 3.0) -> dict[str, Any]:

@@ -32,6 +32,9 @@ async def test_vtbot_run_serves_an_overlay(tmp_path):
         await asyncio.wait_for(client.connected.wait(), 120)  # models load first
         assert client.welcome["persona"] == "Mochi"
         assert (await client.command("vfx", "fireworks"))["ok"]
+        assert (await client.command("vfx", "confetti 2.5"))["ok"]
+        refused = await client.command("vfx", "lasers")
+        assert not refused["ok"] and "unknown effect 'lasers'" in refused["message"]
         assert (await client.command("mute"))["message"].startswith("Mochi is muted")
         assert (await client.command("unmute"))["ok"]
         proc.stdin.write(b"hey Mochi, what is your favourite game?\n")
@@ -41,8 +44,9 @@ async def test_vtbot_run_serves_an_overlay(tmp_path):
                 break
             await asyncio.sleep(0.05)
         kinds = [e["type"] for e in events if e["type"] != "result"]
-        assert kinds == ["welcome", "vfx", "speech.start", "speech.end"]
-        assert next(e for e in events if e["type"] == "vfx")["name"] == "fireworks"
+        assert kinds == ["welcome", "vfx", "vfx", "speech.start", "speech.end"]
+        effects = [(e["name"], e["params"]["intensity"]) for e in events if e["type"] == "vfx"]
+        assert effects == [("fireworks", 1.0), ("confetti", 2.5)]
         assert segments and all(s.visemes.n_samples == len(s.pcm) for s in segments)
         assert sum(len(s.pcm) for s in segments) > 22050 // 2 and np.abs(segments[0].pcm).max() > 1000
         end = next(e for e in events if e["type"] == "speech.end")

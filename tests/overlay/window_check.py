@@ -17,6 +17,7 @@ from PySide6.QtGui import QSurfaceFormat, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from bot.link import protocol
 from bot.link.server import LinkServer, LinkSink
 from bot.speech.segment import Utterance
 from overlay.core import OverlayCore
@@ -67,6 +68,12 @@ def pixel(img, x, y):
     return [c.red(), c.green(), c.blue(), c.alpha()]
 
 
+def visible_pixels(img, top):
+    """Pixels that are not fully transparent in the top part of the window (every 3rd)."""
+    return sum(1 for y in range(0, int(img.height() * top), 3) for x in range(0, img.width(), 3)
+               if img.pixelColor(x, y).alpha() > 0)
+
+
 def scenario():
     result["connected"] = wait(lambda: core.link.connected.is_set())
     QTest.qWait(200)  # a few frames
@@ -106,6 +113,17 @@ def scenario():
     QTest.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     QTest.qWait(400)
     result["expression"] = [window.expression_shown, round(window.last_frame.expressions().get("happy", 0.0), 2)]
+    idle_top = visible_pixels(window.grabFramebuffer(), top=0.3)
+    bot_loop.call_soon_threadsafe(server.broadcast, protocol.vfx("fireworks", 3.0))
+    result["vfx_started"] = wait(lambda: "fireworks" in window.vfx.started)
+    QTest.qWait(1500)  # rockets climb, then burst
+    bursting = window.grabFramebuffer()
+    bursting.save(str(out.parent / "fireworks.png"))
+    result["vfx_pixels"] = [idle_top, visible_pixels(bursting, top=0.3)]
+    result["vfx_particles"] = window.vfx.count
+    result["vfx_over"] = wait(lambda: not window.vfx.active, timeout=15)
+    QTest.qWait(100)
+    result["vfx_after"] = visible_pixels(window.grabFramebuffer(), top=0.3)
     QTest.keyClick(window, Qt.Key.Key_F1)
     QTest.qWait(100)
     window.grabFramebuffer().save(str(out.parent / "help.png"))
