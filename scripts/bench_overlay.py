@@ -46,9 +46,14 @@ def main() -> int:
     ap.add_argument("--fps", type=float, default=30.0, help="the overlay's frame pacing")
     ap.add_argument("--backend", choices=("auto", "egl", "qt"), default="auto")
     ap.add_argument("--lead", type=float, default=0.03, help="overlay.lead_s: the mouth samples this far ahead")
-    ap.add_argument("--json", type=Path, default=ROOT / "scripts" / "results" / "bench_overlay.json")
+    ap.add_argument("--vfx", choices=("fireworks", "confetti", "hearts", "sparkles"),
+                    help="also draw this effect (intensity 3, started every 3 s) around the avatar")
+    ap.add_argument("--json", type=Path, default=None,
+                    help="default scripts/results/bench_overlay[_VFX].json")
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
+    if args.json is None:
+        args.json = ROOT / "scripts" / "results" / f"bench_overlay{'_' + args.vfx if args.vfx else ''}.json"
 
     from avatar.default import default_avatar_path
     from avatar.life import IdleLife, mouth_energy
@@ -63,14 +68,19 @@ def main() -> int:
     clock.add("bench", 0, "benchmark speech", pcm, 22050, timeline)
     mouth = MouthDriver(clock, lead_s=args.lead, latency_s=0.0)
     life = IdleLife(seed=1)
-    frame_ms, sync_ms = [], []
+    frame_ms, sync_ms, particles = [], [], []
     with gl_context(args.backend) as (backend, gl_renderer):
         from OpenGL import GL
 
         from avatar.render.renderer import AvatarRenderer
 
+        from bot.link import protocol
+        from overlay.vfx import VfxPlayer
+        from overlay.vfx.gl_points import ParticleRenderer
+
         renderer = AvatarRenderer(model)
         target = OffscreenTarget(width, height, 0)
+        vfx, points = VfxPlayer(seed=1), ParticleRenderer()
         period = 1.0 / args.fps
         t0 = last = time.perf_counter()
         owed = 0.0
@@ -89,8 +99,16 @@ def main() -> int:
                 expressions = {**state.expressions, **weights}
                 started = time.perf_counter()
                 target.begin()
+                if args.vfx:
+                    if i % 90 == 0:
+                        vfx.play(protocol.vfx(args.vfx, 3.0))
+                    vfx.step(period, width / height)
+                    points.draw(vfx.layers["back"].vertices(), width, height)
                 renderer.draw(width, height, expressions=expressions, bone_rotations=state.bones,
                               look_at=state.look_at, time_s=now - t0, dt=period)
+                if args.vfx:
+                    points.draw(vfx.layers["front"].vertices(), width, height)
+                    particles.append(vfx.count)
                 GL.glFinish()
                 done = time.perf_counter()
                 if i >= 10:
@@ -101,6 +119,7 @@ def main() -> int:
                 time.sleep(max(0.0, period - (time.perf_counter() - now)))
         finally:
             renderer.close()
+            points.close()
             target.delete()
 
     f = np.array(frame_ms)
@@ -114,10 +133,12 @@ def main() -> int:
         "fps_possible_p99": round(1000 / float(np.percentile(f, 99)), 1),
         "mouth_vs_audio_ms": {"p50": round(float(np.percentile(s, 50)), 2), "p99": round(float(np.percentile(s, 99)), 2),
                               "max": round(float(s.max()), 2)},
+        "vfx": args.vfx, "particles_max": max(particles, default=0),
         "goal": {"fps_llvmpipe": 30, "fps_gpu": 60, "mouth_vs_audio_ms": 33},
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
     }
-    print(f"overlay at {width}x{height} with Mochi speaking, {backend} on {gl_renderer}:")
+    extra = f" and {args.vfx} (up to {result['particles_max']} particles)" if args.vfx else ""
+    print(f"overlay at {width}x{height} with Mochi speaking{extra}, {backend} on {gl_renderer}:")
     print(f"  frame time p50 {result['frame_ms']['p50']} ms, p99 {result['frame_ms']['p99']} ms "
           f"(allows {result['fps_possible_p50']} FPS at p50, {result['fps_possible_p99']} at p99)")
     m = result["mouth_vs_audio_ms"]

@@ -168,7 +168,7 @@ class Fireworks(Effect):
             colours = np.tile(np.array([1.0, 0.78, 0.35, 1.0]), (n, 1))
         pool.add(Batch(pos=np.tile([x, y], (n, 1)), vel=vel,
                        life=self.rng.uniform(2.0, 2.8, n) if willow else self.rng.uniform(1.0, 1.7, n),
-                       size=self.rng.uniform(0.018, 0.028, n), color=colours,
+                       size=self.rng.uniform(0.015, 0.024, n), color=colours,
                        gravity=0.35 if willow else 0.22, drag=2.0 if willow else 1.6,
                        flicker=0.9 if willow else 0.6, shrink=0.5, streak=0.12 if willow else 0.07))
         pool.add(Batch(pos=np.array([[x, y]]), vel=np.zeros((1, 2)), life=0.18, size=0.22 * scale ** 0.5,

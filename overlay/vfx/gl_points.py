@@ -1,8 +1,9 @@
-"""Draws a `Particles` pool as point sprites over whatever is in the framebuffer.
+"""Draws a `Particles` pool over whatever is in the framebuffer.
 
-One draw call per frame: each particle is a point whose fragment shader cuts its
-shape (a glowing spark, a paper rectangle, a heart, a four-pointed star) out of
-the point's square. Output is premultiplied alpha, blended with
+One instanced draw call per frame: each particle is a quad turned to its angle
+(a moving spark's quad is long and thin, along its motion, so a streak costs
+only the pixels it covers) and the fragment shader cuts its shape (a glowing
+spark, a paper rectangle, a heart, a four-pointed star) out of the quad. Output is premultiplied alpha, blended with
 (ONE, ONE_MINUS_SRC_ALPHA), so the window stays correctly transparent for OBS.
 """
 
@@ -16,44 +17,47 @@ from OpenGL import GL
 from avatar.render.shaders import build_program
 
 VERTEX = """#version 330 core
-layout(location = 0) in vec2 a_pos;     // stage units: x in [0, aspect], y in [0, 1]
-layout(location = 1) in float a_size;   // fraction of the window height
-layout(location = 2) in vec4 a_color;   // straight alpha
-layout(location = 3) in vec3 a_shape_angle_stretch;
-uniform float u_aspect;
-uniform float u_height_px;
+layout(location = 0) in vec2 a_corner;  // the unit quad: (-1, -1) .. (1, 1)
+layout(location = 1) in vec2 a_pos;     // per particle, stage units: x in [0, aspect], y in [0, 1]
+layout(location = 2) in float a_size;   // its length, as a fraction of the window height
+layout(location = 3) in vec4 a_color;   // straight alpha
+layout(location = 4) in vec3 a_shape_angle_stretch;
+uniform vec2 u_viewport;                // pixels
+out vec2 v_uv;
 out vec4 v_color;
 flat out int v_shape;
-out float v_angle;
-out float v_stretch;
+flat out float v_stretch;
 void main() {
-    gl_Position = vec4(a_pos.x / u_aspect * 2.0 - 1.0, a_pos.y * 2.0 - 1.0, 0.0, 1.0);
-    gl_PointSize = max(1.0, a_size * u_height_px);
+    float length_px = a_size * u_viewport.y;
+    float stretch = max(a_shape_angle_stretch.z, 1.0);
+    vec2 half_px = 0.5 * vec2(length_px, length_px / stretch);  // a streak is long and thin
+    float c = cos(a_shape_angle_stretch.y), s = sin(a_shape_angle_stretch.y);
+    vec2 local = a_corner * half_px;
+    vec2 offset_px = vec2(c * local.x - s * local.y, s * local.x + c * local.y);
+    float aspect = u_viewport.x / u_viewport.y;
+    vec2 centre = vec2(a_pos.x / aspect * 2.0 - 1.0, a_pos.y * 2.0 - 1.0);
+    gl_Position = vec4(centre + offset_px * 2.0 / u_viewport, 0.0, 1.0);
+    v_uv = a_corner;
     v_color = a_color;
     v_shape = int(a_shape_angle_stretch.x + 0.5);
-    v_angle = a_shape_angle_stretch.y;
-    v_stretch = a_shape_angle_stretch.z;
+    v_stretch = stretch;
 }
 """
 
 FRAGMENT = """#version 330 core
+in vec2 v_uv;
 in vec4 v_color;
 flat in int v_shape;
-in float v_angle;
-in float v_stretch;
+flat in float v_stretch;
 out vec4 frag;
 void main() {
-    vec2 p = gl_PointCoord * 2.0 - 1.0;
-    p.y = -p.y;
-    float c = cos(v_angle), s = sin(v_angle);
-    vec2 q = vec2(c * p.x + s * p.y, -s * p.x + c * p.y);
-    float r = length(p);
+    vec2 q = v_uv;                 // the particle's own frame: x along its length
+    float r = length(q);
+    if (r >= 1.0 && v_shape != 1) discard;  // only confetti fills its corners
     float a;
     if (v_shape == 0) {            // spark: a hot core in a soft halo, drawn out along its motion
-        vec2 e = vec2(q.x, q.y * v_stretch);
-        float d = length(e);
-        a = clamp(exp(-d * d * 6.0) + (1.0 - smoothstep(0.15, 0.35, d)), 0.0, 1.0);
-        a *= 1.0 - smoothstep(0.85, 1.0, d);
+        a = clamp(exp(-r * r * 6.0) + (1.0 - smoothstep(0.15, 0.35, r)), 0.0, 1.0);
+        a *= 1.0 - smoothstep(0.85, 1.0, r);
         a *= mix(1.0, 0.35 + 0.65 * (q.x * 0.5 + 0.5), step(1.01, v_stretch));  // brighter head
     } else if (v_shape == 1) {     // confetti: a slip of paper
         vec2 d = abs(q) - vec2(0.75, 0.4);
@@ -82,13 +86,19 @@ class ParticleRenderer:
     def __init__(self) -> None:
         self.program = build_program(vertex=VERTEX, fragment=FRAGMENT)
         self.vao = int(GL.glGenVertexArrays(1))
-        self.vbo = int(GL.glGenBuffers(1))
+        self.quad, self.vbo = (int(b) for b in GL.glGenBuffers(2))
         self.capacity = 0
         GL.glBindVertexArray(self.vao)
+        corners = np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype=np.float32)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self.quad)
+        GL.glBufferData(GL.GL_ARRAY_BUFFER, corners.nbytes, corners, GL.GL_STATIC_DRAW)
+        GL.glEnableVertexAttribArray(0)
+        GL.glVertexAttribPointer(0, 2, GL.GL_FLOAT, GL.GL_FALSE, 8, ctypes.c_void_p(0))
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self.vbo)
-        for loc, size, offset in ((0, 2, 0), (1, 1, 2), (2, 4, 3), (3, 3, 7)):
+        for loc, size, offset in ((1, 2, 0), (2, 1, 2), (3, 4, 3), (4, 3, 7)):
             GL.glEnableVertexAttribArray(loc)
             GL.glVertexAttribPointer(loc, size, GL.GL_FLOAT, GL.GL_FALSE, STRIDE, ctypes.c_void_p(offset * 4))
+            GL.glVertexAttribDivisor(loc, 1)
         GL.glBindVertexArray(0)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
 
@@ -107,17 +117,15 @@ class ParticleRenderer:
         GL.glDisable(GL.GL_CULL_FACE)
         GL.glEnable(GL.GL_BLEND)
         GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
-        GL.glEnable(GL.GL_PROGRAM_POINT_SIZE)
         GL.glUseProgram(self.program.handle)
-        GL.glUniform1f(self.program.loc("u_aspect"), width_px / height_px)
-        GL.glUniform1f(self.program.loc("u_height_px"), float(height_px))
+        GL.glUniform2f(self.program.loc("u_viewport"), float(width_px), float(height_px))
         GL.glBindVertexArray(self.vao)
-        GL.glDrawArrays(GL.GL_POINTS, 0, n)
+        GL.glDrawArraysInstanced(GL.GL_TRIANGLE_STRIP, 0, 4, n)
         GL.glBindVertexArray(0)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
         GL.glUseProgram(0)
 
     def close(self) -> None:
-        GL.glDeleteBuffers(1, [self.vbo])
+        GL.glDeleteBuffers(2, [self.quad, self.vbo])
         GL.glDeleteVertexArrays(1, [self.vao])
         self.program.delete()
