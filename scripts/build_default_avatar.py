@@ -48,26 +48,35 @@ def srgb_to_linear(colour):
 
 @dataclass
 class Part:
-    """Triangles for one material, all on one bone (rigid skinning per part)."""
+    """Triangles for one material; most pieces ride one bone, the hair tails blend two."""
 
     pos: list[np.ndarray] = field(default_factory=list)
     nrm: list[np.ndarray] = field(default_factory=list)
     idx: list[np.ndarray] = field(default_factory=list)
-    bone: list[np.ndarray] = field(default_factory=list)
+    joints: list[np.ndarray] = field(default_factory=list)  # (n, 2) bones per vertex
+    weights: list[np.ndarray] = field(default_factory=list)  # (n, 2) their weights
     count: int = 0
 
-    def add(self, pos: np.ndarray, nrm: np.ndarray, idx: np.ndarray, bone: int) -> slice:
+    def add(self, pos: np.ndarray, nrm: np.ndarray, idx: np.ndarray, bone: int | np.ndarray,
+            weights: np.ndarray | None = None) -> slice:
+        """`bone` is one bone for all vertices, or (n, 2) bones blended by `weights`."""
         start = self.count
         self.pos.append(pos)
         self.nrm.append(nrm)
         self.idx.append(idx + start)
-        self.bone.append(np.full(len(pos), bone, np.uint16))
+        if weights is None:
+            self.joints.append(np.tile(np.array([bone, 0], np.uint16), (len(pos), 1)))
+            self.weights.append(np.tile(np.array([1.0, 0.0], np.float32), (len(pos), 1)))
+        else:
+            self.joints.append(np.asarray(bone, np.uint16))
+            self.weights.append(np.asarray(weights, np.float32))
         self.count += len(pos)
         return slice(start, self.count)
 
     def arrays(self):
         return (np.concatenate(self.pos).astype(np.float32), np.concatenate(self.nrm).astype(np.float32),
-                np.concatenate(self.idx).astype(np.uint32), np.concatenate(self.bone))
+                np.concatenate(self.idx).astype(np.uint32), np.concatenate(self.joints),
+                np.concatenate(self.weights))
 
 
 def ellipsoid(center, radii, n_lat=24, n_lon=32, keep=None):
@@ -121,6 +130,36 @@ def tube(points, radii, n=12, caps=True, cap=0.25):
             a, b = end * n + j, end * n + (j + 1) % n
             idx += [centre, a, b] if sign > 0 else [centre, b, a]
     return np.array(pos), np.array(nrm), np.array(idx, np.uint32)
+
+
+def tail_tube(points, radii, bones, per_stretch=4, n=12):
+    """One smooth tube along a spring chain: each stretch k rides bone k, blending half
+    way into its neighbours at the joints, so the tail bends instead of breaking."""
+    points, radii = np.asarray(points, float), np.asarray(radii, float)
+    samples, sizes, ring_bones, ring_weights = [], [], [], []
+    stretches = len(points) - 1
+    for k in range(stretches):
+        for i in range(per_stretch + (k == stretches - 1)):
+            s = i / per_stretch
+            samples.append(points[k] + s * (points[k + 1] - points[k]))
+            sizes.append(radii[k] + s * (radii[k + 1] - radii[k]))
+            if s < 0.5 and k > 0:  # near the start: partly the previous stretch's bone
+                ring_bones.append((bones[k], bones[k - 1]))
+                ring_weights.append((0.5 + s, 0.5 - s))
+            elif s > 0.5 and k + 1 < stretches:  # near the end: partly the next one's
+                ring_bones.append((bones[k], bones[k + 1]))
+                ring_weights.append((1.5 - s, s - 0.5))
+            else:
+                ring_bones.append((bones[k], 0))
+                ring_weights.append((1.0, 0.0))
+    pos, nrm, idx = tube(samples, sizes, n=n)
+    rings = len(samples)
+    joints = np.repeat(np.array(ring_bones, np.uint16), n, axis=0)
+    weights = np.repeat(np.array(ring_weights, np.float32), n, axis=0)
+    caps = len(pos) - rings * n  # the two cap centres follow the end rings
+    joints = np.vstack([joints, np.array([ring_bones[0], ring_bones[-1]][:caps], np.uint16)])
+    weights = np.vstack([weights, np.array([ring_weights[0], ring_weights[-1]][:caps], np.float32)])
+    return pos, nrm, idx, joints, weights
 
 
 def on_head(x, y, lift=0.004):
@@ -311,8 +350,7 @@ def build(out: Path) -> Path:
     for side, sx in (("L", 1), ("R", -1)):
         pts = [(sx * p[0], p[1], p[2]) for p in TAIL]
         radii = [0.035, 0.045, 0.042, 0.032, 0.008]
-        for k in range(len(pts) - 1):  # each stretch on its own spring joint
-            parts["hair"].add(*tube([pts[k], pts[k + 1]], [radii[k], radii[k + 1]], n=12), J[tails[side][k]])
+        parts["hair"].add(*tail_tube(pts, radii, [J[t] for t in tails[side]]))
         parts["ribbon"].add(*ellipsoid(np.array(pts[0]) + [sx * 0.01, 0.02, 0], np.array([0.035, 0.025, 0.02]), 8, 12), J["head"])
 
     # body: a dress with a white collar, arms, legs and shoes
@@ -335,11 +373,11 @@ def build(out: Path) -> Path:
     for part, geometry in parts.items():
         if not geometry.count:
             continue
-        pos, nrm, idx, bone = geometry.arrays()
+        pos, nrm, idx, bones, blend = geometry.arrays()
         joints4 = np.zeros((len(pos), 4), np.uint16)
-        joints4[:, 0] = bone
+        joints4[:, :2] = bones
         weights4 = np.zeros((len(pos), 4), np.float32)
-        weights4[:, 0] = 1.0
+        weights4[:, :2] = blend
         specs = []
         for name, pieces in morphs.get(part, {}).items():
             delta = np.zeros_like(pos)
