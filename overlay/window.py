@@ -25,6 +25,7 @@ from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
 from .core import Frame, OverlayCore
 from .vfx import VfxPlayer
+from .vfx.player import ADDITIVE
 
 log = logging.getLogger(__name__)
 
@@ -363,7 +364,8 @@ class OverlayWindow(QOpenGLWidget):
 
             self.particle_renderer = ParticleRenderer()
         ratio = self.devicePixelRatio()
-        self.particle_renderer.draw(pool.vertices(), int(self.width() * ratio), int(self.height() * ratio))
+        self.particle_renderer.draw(pool.vertices(), int(self.width() * ratio), int(self.height() * ratio),
+                                    additive=ADDITIVE[layer])
 
     def _caption(self, painter: QPainter, text: str) -> None:
         font = QFont("DejaVu Sans", max(12, round(self.height() / 28)))

@@ -46,7 +46,7 @@ def main() -> int:
     ap.add_argument("--fps", type=float, default=30.0, help="the overlay's frame pacing")
     ap.add_argument("--backend", choices=("auto", "egl", "qt"), default="auto")
     ap.add_argument("--lead", type=float, default=0.03, help="overlay.lead_s: the mouth samples this far ahead")
-    ap.add_argument("--vfx", choices=("fireworks", "confetti", "hearts", "sparkles"),
+    ap.add_argument("--vfx", choices=("fireworks", "confetti", "hearts", "sparkles", "rain"),
                     help="also draw this effect (intensity 3, started every 3 s) around the avatar")
     ap.add_argument("--json", type=Path, default=None,
                     help="default scripts/results/bench_overlay[_VFX].json")
@@ -103,7 +103,7 @@ def main() -> int:
                     if i % 90 == 0:
                         vfx.play(protocol.vfx(args.vfx, 3.0))
                     vfx.step(period, width / height)
-                    points.draw(vfx.layers["back"].vertices(), width, height)
+                    points.draw(vfx.layers["back"].vertices(), width, height, additive=True)
                 renderer.draw(width, height, expressions=expressions, bone_rotations=state.bones,
                               look_at=state.look_at, time_s=now - t0, dt=period)
                 if args.vfx:

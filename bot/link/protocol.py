@@ -22,7 +22,7 @@ AUDIO_MAGIC = b"VTA1"
 AUDIO_HEADER = struct.Struct("<4sII")
 MAX_CLIENT_FRAME = 64 * 1024  # what a client may send in one frame
 MAX_AUDIO_SECONDS = 60
-VFX_KINDS = ("fireworks", "confetti", "hearts", "sparkles")  # what overlays can draw
+VFX_KINDS = ("fireworks", "confetti", "hearts", "sparkles", "rain")  # what overlays can draw
 MAX_VFX_INTENSITY = 5.0
 COMMANDS = ("skip", "mute", "unmute", "vfx", "scene", "reload", "expression", "captions", "clear")
 

@@ -23,6 +23,7 @@ FIREWORK_COLORS = ("#ff4d6d", "#ffd166", "#06d6a0", "#4cc9f0", "#b388ff", "#ff9f
 CONFETTI_COLORS = ("#ff595e", "#ffca3a", "#8ac926", "#1982c4", "#6a4c93", "#ff7eb6", "#ffffff")
 HEART_COLORS = ("#ff4d6d", "#ff758f", "#ff8fab", "#e63946", "#ffb3c6")
 SPARKLE_COLORS = ("#fff3b0", "#ffe066", "#ffffff", "#bde0fe")
+RAIN_COLORS = ("#a9d6ff", "#d7ecff", "#8fb8de")
 
 
 def rgba(hex_colour: str) -> np.ndarray:
@@ -252,6 +253,23 @@ class Sparkles(_Stream):
                      color=self.colours(SPARKLE_COLORS, n), shape=STAR, fade=TWINKLE, spin=u(-1.5, 1.5, n))
 
 
+@dataclass
+class Rain(_Stream):
+    """A short shower: thin streaks slanting down across the window, in front of her."""
+
+    DURATION = 3.0
+
+    def total(self) -> int:
+        return int(np.clip(260 * self.req.intensity, 40, 1500))
+
+    def make(self, n: int) -> Batch:
+        u = self.rng.uniform
+        speed = u(1.4, 2.0, n)
+        return Batch(pos=np.c_[u(-0.1, self.aspect + 0.1, n), u(1.0, 1.15, n)],
+                     vel=np.c_[-0.12 * speed, -speed], life=u(0.7, 0.9, n), size=u(0.004, 0.006, n),
+                     color=self.colours(RAIN_COLORS, n) * [1, 1, 1, 0.75], fade=LATE_FADE, streak=0.04)
+
+
 EFFECTS: dict[str, Callable[..., Effect]] = {
-    "fireworks": Fireworks, "confetti": Confetti, "hearts": Hearts, "sparkles": Sparkles,
+    "fireworks": Fireworks, "confetti": Confetti, "hearts": Hearts, "sparkles": Sparkles, "rain": Rain,
 }

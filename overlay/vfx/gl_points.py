@@ -1,10 +1,9 @@
 """Draws a `Particles` pool over whatever is in the framebuffer.
 
-One instanced draw call per frame: each particle is a quad turned to its angle
+One instanced draw call per layer and frame: each particle is a quad turned to its angle
 (a moving spark's quad is long and thin, along its motion, so a streak costs
 only the pixels it covers) and the fragment shader cuts its shape (a glowing
-spark, a paper rectangle, a heart, a four-pointed star) out of the quad. Output is premultiplied alpha, blended with
-(ONE, ONE_MINUS_SRC_ALPHA), so the window stays correctly transparent for OBS.
+spark, a paper rectangle, a heart, a four-pointed star) out of the quad. Output is premultiplied alpha.
 """
 
 from __future__ import annotations
@@ -102,7 +101,10 @@ class ParticleRenderer:
         GL.glBindVertexArray(0)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
 
-    def draw(self, vertices: np.ndarray, width_px: int, height_px: int) -> None:
+    def draw(self, vertices: np.ndarray, width_px: int, height_px: int, *, additive: bool = False) -> None:
+        """`additive`: colours add up where particles overlap (sparks burn brighter, as
+        light does; alpha still composes as "over"); otherwise premultiplied "over",
+        right for solid things like confetti and hearts."""
         n = len(vertices)
         if not n or width_px <= 0 or height_px <= 0:
             return
@@ -116,7 +118,8 @@ class ParticleRenderer:
         GL.glDisable(GL.GL_DEPTH_TEST)
         GL.glDisable(GL.GL_CULL_FACE)
         GL.glEnable(GL.GL_BLEND)
-        GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
+        GL.glBlendFuncSeparate(GL.GL_ONE, GL.GL_ONE if additive else GL.GL_ONE_MINUS_SRC_ALPHA,
+                               GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
         GL.glUseProgram(self.program.handle)
         GL.glUniform2f(self.program.loc("u_viewport"), float(width_px), float(height_px))
         GL.glBindVertexArray(self.vao)

@@ -137,7 +137,7 @@ class Particles:
         if len(moving):
             vel = a["vel"][moving]
             speed = np.hypot(vel[:, 0], vel[:, 1])
-            stretch = np.clip(1 + speed * streak[moving] / np.maximum(size[moving], 1e-6), 1, 6)
+            stretch = np.clip(1 + speed * streak[moving] / np.maximum(size[moving], 1e-6), 1, 14)
             out[moving, 8] = np.arctan2(vel[:, 1], vel[:, 0])
             out[moving, 9] = stretch
             size[moving] *= stretch

@@ -21,6 +21,7 @@ MAX_STEP_S = 0.1  # a stalled frame does not teleport the particles
 
 
 LAYERS = ("back", "front")  # drawn behind the avatar, and in front of her
+ADDITIVE = {"back": True, "front": False}  # fireworks light up; confetti and hearts are solid
 
 
 class VfxPlayer:

@@ -26,7 +26,8 @@ def test_the_bot_and_the_overlay_know_the_same_effects():
 
 
 @pytest.mark.parametrize("kind,layer,shape", [("fireworks", "back", GLOW), ("confetti", "front", RECT),
-                                              ("hearts", "front", HEART), ("sparkles", "front", STAR)])
+                                              ("hearts", "front", HEART), ("sparkles", "front", STAR),
+                                              ("rain", "front", GLOW)])
 def test_each_effect_plays_and_ends(kind, layer, shape):
     player = VfxPlayer(seed=7)
     assert player.play(protocol.vfx(kind)) is not None
