@@ -282,6 +282,51 @@ class AvatarConfig(Section):
     sway: float = Field(1.0, ge=0.0, le=5.0)  # how much the head and body move
 
 
+class ObsConfig(Section):
+    enabled: bool = False  # connect to OBS (Tools → WebSocket Server Settings); password: $VTBOT_OBS_PASSWORD
+    host: str = "127.0.0.1"
+    port: int = Field(4455, ge=1, le=65535)
+    timeout_s: float = Field(3.0, gt=0, le=60)  # one request's limit
+    reconnect_max_s: float = Field(30.0, ge=1, le=600)  # backoff ceiling while OBS is away
+    queue_while_down: int = Field(20, ge=0, le=1000)  # actions kept for when OBS comes back
+
+
+class KofiConfig(Section):
+    enabled: bool = False  # a webhook at http://HOST:PORT/kofi; token: $VTBOT_KOFI_TOKEN
+    host: str = "127.0.0.1"  # put a tunnel or reverse proxy in front for Ko-fi to reach it
+    port: int = Field(7833, ge=0, le=65535)
+    path: str = "/kofi"
+
+
+class StreamElementsConfig(Section):
+    enabled: bool = False  # tips from StreamElements; token: $VTBOT_STREAMELEMENTS_TOKEN
+    url: str = "wss://astro.streamelements.com"
+    token_type: Literal["jwt", "oauth2", "apikey"] = "jwt"
+
+
+class StreamlabsConfig(Section):
+    enabled: bool = False  # donations from Streamlabs; token: $VTBOT_STREAMLABS_TOKEN
+    url: str = "https://sockets.streamlabs.com"
+
+
+class TriggersConfig(Section):
+    enabled: bool = True  # `vtbot trigger ...` posts here, to rehearse every alert
+    host: str = "127.0.0.1"
+    port: int = Field(7832, ge=0, le=65535)
+    token_file: Path | None = None  # default ~/.config/vtbot/trigger-token; or $VTBOT_TRIGGER_TOKEN
+
+
+class EventsConfig(Section):
+    enabled: bool = True
+    rules_file: Path | None = None  # None: configs/rules.example.yaml, which ships with vtbot
+    journal: Path | None = None  # default ~/.local/state/vtbot/events.sqlite3
+    alert_gap_s: float = Field(1.0, ge=0, le=60)  # pause between two alerts
+    kofi: KofiConfig = Field(default_factory=KofiConfig)
+    streamelements: StreamElementsConfig = Field(default_factory=StreamElementsConfig)
+    streamlabs: StreamlabsConfig = Field(default_factory=StreamlabsConfig)
+    triggers: TriggersConfig = Field(default_factory=TriggersConfig)
+
+
 class VtbotConfig(Section):
     persona: PersonaConfig
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -297,4 +342,6 @@ class VtbotConfig(Section):
     link: LinkConfig = Field(default_factory=LinkConfig)
     overlay: OverlayConfig = Field(default_factory=OverlayConfig)
     avatar: AvatarConfig = Field(default_factory=AvatarConfig)
+    obs: ObsConfig = Field(default_factory=ObsConfig)
+    events: EventsConfig = Field(default_factory=EventsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)

@@ -20,6 +20,11 @@ SECRET_ENV: dict[str, str] = {
     "openai_api_key": "VTBOT_OPENAI_API_KEY",
     "ollama_api_key": "VTBOT_OLLAMA_API_KEY",
     "twitch_client_secret": "VTBOT_TWITCH_CLIENT_SECRET",
+    "obs_password": "VTBOT_OBS_PASSWORD",
+    "kofi_verification_token": "VTBOT_KOFI_TOKEN",
+    "streamelements_token": "VTBOT_STREAMELEMENTS_TOKEN",
+    "streamlabs_token": "VTBOT_STREAMLABS_TOKEN",
+    "trigger_token": "VTBOT_TRIGGER_TOKEN",
 }
 
 # YAML keys that look like secrets: rejected with a pointer to the env variable.
@@ -31,6 +36,11 @@ class Secrets:
     openai_api_key: SecretStr | None = None
     ollama_api_key: SecretStr | None = None
     twitch_client_secret: SecretStr | None = None  # only for a Confidential Twitch app
+    obs_password: SecretStr | None = None  # obs-websocket's server password
+    kofi_verification_token: SecretStr | None = None  # Ko-fi → Settings → API → webhooks
+    streamelements_token: SecretStr | None = None  # StreamElements JWT (or OAuth) token
+    streamlabs_token: SecretStr | None = None  # Streamlabs socket API token
+    trigger_token: SecretStr | None = None  # the rehearsal endpoint's token (else a generated one)
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Secrets:
