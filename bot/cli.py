@@ -223,6 +223,39 @@ def run(
 
 
 @app.command()
+def trigger(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="follow, cheer, sub, resub, gift, raid, redeem, donation, "
+                                             "hype_train_begin or hype_train_end.")],
+    user: Annotated[str, typer.Option(help="Who did it.")] = "Rehearsal",
+    bits: Annotated[int, typer.Option(help="cheer: bits.")] = 0,
+    amount: Annotated[float, typer.Option(help="donation: amount.")] = 0.0,
+    currency: Annotated[str, typer.Option(help="donation: currency.")] = "",
+    tier: Annotated[int, typer.Option(help="sub/resub/gift: 1, 2 or 3.")] = 0,
+    months: Annotated[int, typer.Option(help="resub: months.")] = 0,
+    count: Annotated[int, typer.Option(help="gift: how many subs.")] = 0,
+    viewers: Annotated[int, typer.Option(help="raid: viewers.")] = 0,
+    reward: Annotated[str, typer.Option(help="redeem: the reward's title.")] = "",
+    cost: Annotated[int, typer.Option(help="redeem: channel points.")] = 0,
+    level: Annotated[int, typer.Option(help="hype train: level.")] = 0,
+    message: Annotated[str, typer.Option(help="The viewer's message.")] = "",
+    anonymous: Annotated[bool, typer.Option(help="An anonymous gift, cheer or donation.")] = False,
+    event_id: Annotated[Optional[str], typer.Option("--id", help="Reuse an id to see a repeat delivery ignored.")] = None,
+) -> None:
+    """Rehearse an alert: send a follow, cheer, sub, raid, redeem or donation to the running bot."""
+    from bot.trigger_cli import send_trigger
+
+    loaded = _load(ctx)
+    fields = {"type": kind, "user": user, "bits": bits, "amount": amount, "currency": currency, "tier": tier,
+              "months": months, "count": count, "viewers": viewers, "reward": reward, "cost": cost,
+              "level": level, "message": message, "anonymous": anonymous}
+    body = {k: v for k, v in fields.items() if v or k in ("type", "user")}
+    if event_id:
+        body["id"] = event_id
+    raise typer.Exit(_run(send_trigger(loaded, body, console, err_console)))
+
+
+@app.command()
 def auth(
     ctx: typer.Context,
     role: Annotated[str, typer.Argument(help="bot, broadcaster, or all (the accounts your config needs).")] = "all",

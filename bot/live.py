@@ -46,6 +46,7 @@ class LiveBot:
     tasks: list[asyncio.Task] = field(default_factory=list)
     link: LinkServer | None = None
     overlay: OverlayProcess | None = None
+    events: object | None = None  # StreamEvents: alerts from follows, cheers, donations ...
 
 
 def make_link(loaded: LoadedConfig) -> LinkServer:
@@ -121,7 +122,7 @@ def build_flow(loaded: LoadedConfig, rt: Runtime) -> tuple[ChatFlow, ChatCommand
     player = rt.player
     flow = ChatFlow(rt.moderator.input, triager, queue, rt.pipeline, rt.audit,
                     wait_heard=(lambda stats: player.drain(timeout=300)) if player is not None else None,
-                    stop_sound=player.skip if player is not None else None)
+                    stop_sound=player.skip if player is not None else None, output_gate=rt.moderator.output)
     controls = StreamControls()
     commands = ChatCommands(cfg.commands, flow, rt.moderator, controls, cfg.persona.name)
     return flow, commands, controls
@@ -237,11 +238,27 @@ async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_di
                 bot.overlay = await open_overlay(loaded, link, console, play=play, config_file=config_file)
             if rt.player is None:  # the overlay plays the voice: wait for what it reports heard
                 flow.wait_heard = lambda stats: link.wait_heard(stats.utterance_id, timeout=stats.audio_s + 5)
+    events = None
+    if cfg.events.enabled:
+        from .stream_events import RulesError, build_events
+
+        try:
+            events = build_events(loaded, flow, bot.link)
+        except RulesError as e:
+            console.print(f"[red]✗ {e}[/]")
+            await rt.close()
+            raise SystemExit(2) from None
+        bot.events = events
     import gc
 
     gc.freeze()  # models and word lists are loaded for good: keep them out of GC passes
     try:
         bot.tasks.append(asyncio.create_task(flow.run(), name="answers"))
+        if events is not None:
+            await events.start()
+            if events.triggers is not None:
+                console.print(f"[green]✓[/] alerts: {len(events.bus.rules.rules)} rules; rehearse with "
+                              "`vtbot trigger cheer --bits 500`")
         if cfg.twitch.enabled:
             from .twitch.client import ConnectionState, TwitchChat, run_with_backoff
 
@@ -265,6 +282,8 @@ async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_di
         for task in bot.tasks:
             task.cancel()
         await asyncio.gather(*bot.tasks, return_exceptions=True)
+        if events is not None:
+            await events.close()
         if bot.twitch is not None:
             await bot.twitch.close()  # type: ignore[attr-defined]
         if bot.overlay is not None:

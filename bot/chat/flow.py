@@ -15,12 +15,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.moderation.audit import AuditLog
-from bot.moderation.gate import InputGate, Verdict
+from bot.moderation.gate import InputGate, OutputGate, Verdict
 from bot.speech.pipeline import ChatLine, SpeechPipeline
 from bot.speech.segment import UtteranceStats
 
 from .message import ChatMessage
-from .queue import Offer, Prompt, PromptQueue
+from .queue import Offer, Priority, Prompt, PromptQueue
 from .triage import Triage, Triager
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,10 @@ class ChatFlow:
                  pipeline: SpeechPipeline | None, audit: AuditLog, *,
                  wait_heard: Callable[[UtteranceStats], Awaitable[object]] | None = None,
                  stop_sound: Callable[[], None] | None = None,
-                 on_answer: AnswerHook | None = None, dedupe: int = 5000):
+                 on_answer: AnswerHook | None = None, dedupe: int = 5000,
+                 output_gate: OutputGate | None = None):
         self.gate = gate
+        self.output_gate = output_gate
         self.triager = triager
         self.queue = queue
         self.pipeline = pipeline
@@ -93,6 +95,37 @@ class ChatFlow:
         offer = self.queue.offer(msg, verdict.text, priority)
         return Received(verdict, Triage(priority, verdict.text, "command"), offer)
 
+    async def speak_event(self, text: str, *, viewer: str, key: str, verbatim: bool,
+                          timeout: float = 300.0) -> str:
+        """An alert's line (`verbatim`) or a reaction prompt for the brain, spoken in turn
+        with the answers (events go first); returns once heard, or why it was not.
+
+        A fixed line passes the output gate (it may carry a viewer's name or message);
+        a reaction prompt passes the input gate like chat. Muted, nothing is queued.
+        """
+        if self.muted:
+            return "muted"
+        if verbatim:
+            verdict = self.output_gate.check(text) if self.output_gate is not None else None
+            where = "output"
+        else:
+            verdict = self.gate.check_text(text)
+            where = "input"
+        msg = ChatMessage(text, f"alert:{key}"[:100], viewer, source="event")
+        if verdict is not None:
+            self.audit.record(where, verdict, **msg.audit_fields())
+            if not verdict.allowed:
+                return f"blocked by moderation ({verdict.reason})"
+            text = verdict.text if not verbatim else text
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        offer = self.queue.offer(msg, text, Priority.EVENT, verbatim=verbatim, done=done)
+        if not offer.accepted:
+            return f"not queued: {offer.reason}"
+        try:
+            return await asyncio.wait_for(asyncio.shield(done), timeout)
+        except asyncio.TimeoutError:
+            return f"not heard within {timeout:g} s"
+
     # -- out -----------------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -113,13 +146,25 @@ class ChatFlow:
                 self._picking = False
 
     async def answer(self, prompt: Prompt) -> UtteranceStats | None:
-        deep = self.gate.deep_check(prompt.text)
-        if not deep.allowed:
-            self.audit.record("input", deep, **prompt.message.audit_fields())
-            return None
+        outcome = "skipped"
+        try:
+            stats = await self._answer(prompt)
+            outcome = "heard" if stats is not None else outcome
+            return stats
+        finally:
+            if prompt.done is not None and not prompt.done.done():
+                prompt.done.set_result(outcome)
+
+    async def _answer(self, prompt: Prompt) -> UtteranceStats | None:
+        if not prompt.verbatim:
+            deep = self.gate.deep_check(prompt.text)
+            if not deep.allowed:
+                self.audit.record("input", deep, **prompt.message.audit_fields())
+                return None
         assert self.pipeline is not None
-        self._current = asyncio.create_task(self.pipeline.respond(ChatLine(prompt.viewer, prompt.text)),
-                                            name=f"answer-{prompt.message.user_login}")
+        speech = (self.pipeline.speaker.say(prompt.text, viewer=prompt.viewer) if prompt.verbatim
+                  else self.pipeline.respond(ChatLine(prompt.viewer, prompt.text)))
+        self._current = asyncio.create_task(speech, name=f"answer-{prompt.message.user_login}")
         try:
             stats = await self._current
             if self.wait_heard is not None:

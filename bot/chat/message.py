@@ -18,7 +18,7 @@ class ChatMessage:
     mentions: tuple[str, ...] = ()  # logins @mentioned
     bits: int = 0
     reply_to_login: str | None = None  # the author of the message this one replies to
-    source: str = "twitch"  # twitch | console | script
+    source: str = "twitch"  # twitch | console | script | event (an alert's line)
     received_at: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:

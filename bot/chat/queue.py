@@ -33,6 +33,8 @@ class Prompt:
     message: ChatMessage = field(compare=False)
     enqueued_at: float = field(compare=False, default=0.0)
     expires_at: float = field(compare=False, default=float("inf"))
+    verbatim: bool = field(compare=False, default=False)  # an alert's fixed line: said as is
+    done: asyncio.Future[str] | None = field(compare=False, default=None, repr=False)  # told when heard
 
     @property
     def viewer(self) -> str:
@@ -65,7 +67,8 @@ class PromptQueue:
         """Live prompts in the order they would be answered."""
         return sorted(p for p in self._heap if self._by_viewer.get(p.message.user_login) is p)
 
-    def offer(self, message: ChatMessage, text: str, priority: Priority) -> Offer:
+    def offer(self, message: ChatMessage, text: str, priority: Priority, *, verbatim: bool = False,
+              done: asyncio.Future[str] | None = None) -> Offer:
         now = self.clock()
         self._expire(now)
         viewer = message.user_login
@@ -81,7 +84,7 @@ class PromptQueue:
                 return Offer(False, f"queue full ({self.max_size})")
             self._remove(worst)
             evicted = worst
-        prompt = Prompt(priority, next(self._seq), text, message, now, now + self.ttl_s[priority])
+        prompt = Prompt(priority, next(self._seq), text, message, now, now + self.ttl_s[priority], verbatim, done)
         heapq.heappush(self._heap, prompt)
         self._by_viewer[viewer] = prompt
         self._ready.set()
@@ -96,6 +99,7 @@ class PromptQueue:
             del self._by_viewer[prompt.message.user_login]
             if prompt.expires_at < now:
                 self.expired += 1
+                _tell(prompt, "expired")
                 continue
             return prompt
         self._ready.clear()
@@ -112,6 +116,8 @@ class PromptQueue:
 
     def clear(self) -> int:
         n = len(self._by_viewer)
+        for prompt in self._by_viewer.values():
+            _tell(prompt, "cleared")
         self._heap.clear()
         self._by_viewer.clear()
         self._ready.clear()
@@ -120,6 +126,7 @@ class PromptQueue:
     def _remove(self, prompt: Prompt) -> None:
         if self._by_viewer.get(prompt.message.user_login) is prompt:
             del self._by_viewer[prompt.message.user_login]
+            _tell(prompt, "dropped")
         # the heap entry is skipped lazily on pop; compact when it grows stale
         if len(self._heap) > 4 * max(8, len(self._by_viewer)):
             self._heap = [p for p in self._heap if self._by_viewer.get(p.message.user_login) is p]
@@ -129,3 +136,9 @@ class PromptQueue:
         for prompt in [p for p in self._by_viewer.values() if p.expires_at < now]:
             self._remove(prompt)
             self.expired += 1
+
+
+def _tell(prompt: Prompt, what: str) -> None:
+    """Whoever waits for this prompt to be heard learns it never will be."""
+    if prompt.done is not None and not prompt.done.done():
+        prompt.done.set_result(what)

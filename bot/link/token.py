@@ -1,5 +1,9 @@
-"""The link's shared secret: overlays on this PC read it from a 0600 file; an overlay on
-a second PC is given it (``vtbot overlay --connect URL --token ...``)."""
+"""Shared secrets for vtbot's local endpoints, kept in 0600 files under ~/.config/vtbot.
+
+The link's token: overlays on this PC read it from its file; an overlay on a second
+PC is given it (``vtbot overlay --connect URL --token ...``). The trigger endpoint's
+token works the same way for ``vtbot trigger``.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,18 @@ from pathlib import Path
 ENV = "VTBOT_LINK_TOKEN"
 
 
-def default_token_path() -> Path:
+def default_token_path(name: str = "link-token") -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "vtbot" / "link-token"
+    return Path(base) / "vtbot" / name
 
 
-def load_or_create(path: Path | None = None, env: dict[str, str] | None = None) -> str:
-    """``$VTBOT_LINK_TOKEN``, else the token file, created (0600) on first use."""
+def load_or_create(path: Path | None = None, env: dict[str, str] | None = None, *,
+                   env_var: str = ENV, name: str = "link-token") -> str:
+    """``$env_var``, else the token file, created (0600) on first use."""
     env = os.environ if env is None else env
-    if env.get(ENV):
-        return env[ENV]
-    path = Path(path or default_token_path()).expanduser()
+    if env.get(env_var):
+        return env[env_var]
+    path = Path(path or default_token_path(name)).expanduser()
     try:
         token = path.read_text("utf-8").strip()
         if len(token) >= 16:
