@@ -53,6 +53,7 @@ SCOPES: dict[Role, dict[str, str]] = {
         "channel:read:subscriptions": "receive subs, gifted subs and resub messages",
         "channel:read:redemptions": "receive channel-point redemptions",
         "moderator:read:followers": "receive follows with the broadcaster as moderator",
+        "channel:read:hype_train": "receive hype train begin and end",
     },
 }
 # Not asked for: moderator:manage:banned_users. vtbot's moderation keeps unwanted chat

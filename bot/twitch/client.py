@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import twitchio
@@ -26,8 +26,10 @@ from bot.chat.message import ChatMessage
 from bot.chat.queue import Prompt
 from bot.config.models import CommandsConfig, TwitchConfig
 from bot.speech.segment import UtteranceStats
+from events.model import StreamEvent
+from events.sources import twitch as twitch_events
 
-from .compat import keep_reading_during_reconnect
+from .compat import NOTIFICATION_ID, keep_reading_during_reconnect
 from .auth import AuthError, StoredToken, TokenStore, refresh_store_entry
 from .sender import ChatSender, _describe
 
@@ -78,7 +80,8 @@ class TwitchChat(commands.Bot):
     def __init__(self, cfg: TwitchConfig, commands_cfg: CommandsConfig, *, bot_token: StoredToken,
                  broadcaster_token: StoredToken | None, flow: ChatFlow, chat_commands: ChatCommands,
                  store: TokenStore, client_secret: str | None = None,
-                 state: ConnectionState | None = None) -> None:
+                 state: ConnectionState | None = None,
+                 on_event: Callable[[StreamEvent], Awaitable[object]] | None = None) -> None:
         keep_reading_during_reconnect()
         owner = broadcaster_token or bot_token
         super().__init__(client_id=cfg.client_id, client_secret=client_secret or "",
@@ -96,6 +99,8 @@ class TwitchChat(commands.Bot):
         self.sender = ChatSender(self._post, limit=self._initial_limit())
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._mod_known = cfg.bot_is_moderator != "auto" or bot_token.user_id == owner.user_id
+        self.on_event = on_event
+        self.events_missing: list[str] = []  # alert subscriptions Twitch refused (and why)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -114,7 +119,39 @@ class TwitchChat(commands.Bot):
         await self.subscribe_websocket(
             eventsub.ChatMessageSubscription(broadcaster_user_id=self.owner_id, user_id=self.bot_id),
             token_for=self.bot_id)
+        if self.on_event is not None:
+            await self._subscribe_alerts()
         self.sender.start()
+
+    async def _subscribe_alerts(self) -> None:
+        """Follows, cheers, subs, raids, redeems and hype trains for the alert rules; a
+        refused one is reported (usually a scope `vtbot auth broadcaster` grants) and the
+        rest still work."""
+        for name, kind in twitch_events.LISTENERS.items():
+            self.add_listener(self._alert_listener(kind), event=name)
+        for payload in twitch_events.subscriptions(str(self.owner_id)):
+            try:
+                await self.subscribe_websocket(payload, **twitch_events.token_for(payload, str(self.owner_id)))
+            except (twitchio.HTTPException, twitchio.TwitchioException) as e:
+                what = f"{payload.type}: {getattr(e, 'status', '')} {getattr(e, 'extra', {}).get('message', e)}"
+                self.events_missing.append(what)
+                log.warning("twitch: no %s alerts (%s); `vtbot auth broadcaster` grants the scopes",
+                            payload.type, what)
+
+    def _alert_listener(self, kind: str) -> Callable[[Any], Awaitable[None]]:
+        async def listener(payload: Any) -> None:
+            message_id = NOTIFICATION_ID.get()
+            if not message_id or self.on_event is None:
+                log.warning("twitch: a %s event without EventSub's message id was ignored", kind)
+                return
+            try:
+                event = twitch_events.to_event(kind, payload, message_id)
+            except Exception:  # noqa: BLE001 - a payload twitchio parsed but vtbot cannot: report, go on
+                log.exception("twitch: could not read a %s event", kind)
+                return
+            await self.on_event(event)
+
+        return listener
 
     async def close(self, **options: Any) -> None:
         await self.sender.stop()

@@ -11,11 +11,15 @@ revocation (the bot lost moderator status) raises inside the read loop and silen
 stops that socket until the keepalive watchdog notices ~20 s later. The fix drops the
 revoked subscription and keeps reading. Both patches are applied once and can be taken
 back.
+
+A third patch keeps EventSub's message id of each notification at hand (see
+``NOTIFICATION_ID``), for alerts to drop Twitch's repeat deliveries.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from typing import Any
 
@@ -25,6 +29,12 @@ log = logging.getLogger(__name__)
 
 ORIGINAL_PROCESS_RECONNECT = _ws.Websocket._process_reconnect
 ORIGINAL_PROCESS_REVOCATION = _ws.Websocket._process_revocation
+ORIGINAL_PROCESS_NOTIFICATION = _ws.Websocket._process_notification
+
+# EventSub's metadata.message_id of the notification being dispatched: twitchio's event
+# payloads leave it out, but alerts need it to drop repeat deliveries. Listener tasks
+# are created inside the dispatch, so they inherit the value.
+NOTIFICATION_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("eventsub_message_id", default=None)
 _tasks: set[asyncio.Task[Any]] = set()
 
 
@@ -47,8 +57,18 @@ async def _process_revocation_any_reason(self: _ws.Websocket, data: Any) -> None
             await self.close()
 
 
+async def _process_notification_with_id(self: _ws.Websocket, data: Any) -> None:
+    token = NOTIFICATION_ID.set(str(data.get("metadata", {}).get("message_id") or "") or None)
+    try:
+        await ORIGINAL_PROCESS_NOTIFICATION(self, data)
+    finally:
+        NOTIFICATION_ID.reset(token)
+
+
 def keep_reading_during_reconnect(enable: bool = True) -> None:
     """Both fixes on (or off, for tests of plain twitchio)."""
     W = _ws.Websocket
     W._process_reconnect = _process_reconnect_in_background if enable else ORIGINAL_PROCESS_RECONNECT  # type: ignore[method-assign]
     W._process_revocation = _process_revocation_any_reason if enable else ORIGINAL_PROCESS_REVOCATION  # type: ignore[method-assign]
+    W._process_notification = (_process_notification_with_id if enable  # type: ignore[method-assign]
+                               else ORIGINAL_PROCESS_NOTIFICATION)

@@ -95,6 +95,10 @@ CATALOG: dict[tuple[str, str], SubscriptionSpec] = {
                                                         "from_broadcaster_user_id")),
     ("channel.channel_points_custom_reward_redemption.add", "1"): _REDEMPTIONS,
     ("channel.channel_points_custom_reward_redemption.update", "1"): _REDEMPTIONS,
+    ("channel.hype_train.begin", "2"): SubscriptionSpec(("broadcaster_user_id",), "broadcaster_user_id",
+                                                        frozenset({"channel:read:hype_train"})),
+    ("channel.hype_train.end", "2"): SubscriptionSpec(("broadcaster_user_id",), "broadcaster_user_id",
+                                                      frozenset({"channel:read:hype_train"})),
     ("stream.online", "1"): SubscriptionSpec(("broadcaster_user_id",)),
     ("stream.offline", "1"): SubscriptionSpec(("broadcaster_user_id",)),
 }

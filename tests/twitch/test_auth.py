@@ -100,7 +100,7 @@ def test_scopes_are_minimal_known_and_explained() -> None:
             assert reason and "\n" not in reason and len(reason) < 90, scope
     assert {"user:read:chat", "user:write:chat", "user:bot"} <= SCOPES["bot"].keys()
     assert {"channel:bot", "bits:read", "channel:read:subscriptions",
-            "channel:read:redemptions", "moderator:read:followers"} == SCOPES["broadcaster"].keys()
+            "channel:read:redemptions", "moderator:read:followers", "channel:read:hype_train"} == SCOPES["broadcaster"].keys()
     assert all("manage:banned_users" not in s for scopes in SCOPES.values() for s in scopes)
 
 
@@ -191,7 +191,7 @@ async def test_partial_approval_is_refused(tw, store) -> None:
     with pytest.raises(MissingScopes) as caught:
         await login(tw, approver, role="broadcaster", store=store)
     assert set(caught.value.missing) == {"channel:read:subscriptions", "channel:read:redemptions",
-                                         "moderator:read:followers"}
+                                         "moderator:read:followers", "channel:read:hype_train"}
     assert "approve every permission" in str(caught.value)
     assert not store.path.exists()
 
