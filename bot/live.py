@@ -268,7 +268,8 @@ async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_di
             def make() -> TwitchChat:
                 client = TwitchChat(cfg.twitch, cfg.commands, bot_token=bot_token,
                                     broadcaster_token=broadcaster, flow=flow, chat_commands=commands,
-                                    store=store, client_secret=client_secret, state=state)
+                                    store=store, client_secret=client_secret, state=state,
+                                    on_event=events.publish if events is not None else None)
                 bot.twitch = client
                 flow.on_answer = client.post_answer
                 return client

@@ -1,1 +1,1 @@
-"""Optional donation sources (Ko-fi, StreamElements, Streamlabs), each feeding StreamEvents to a callback."""
+"""Where stream events come from: optional donation services, each feeding a callback."""
