@@ -45,7 +45,7 @@ with gl_context("egl"):
         rgba = np.frombuffer(pixels, np.uint8).reshape(H, W, 4).astype(int)
         seen = rgba[..., 3] > 0
         out[kind] = {"visible": int(seen.sum()), "premultiplied_ok": bool((rgba[..., :3].max(-1) <= rgba[..., 3] + 1)[seen].mean() > 0.5),
-                     "colours": int(len({tuple(c // 32) for c in rgba[seen][:, :3]}))},
+                     "colours": int(len({tuple(c // 32) for c in rgba[seen][:, :3]}))}
     points.close()
     target.delete()
 print(json.dumps(out))
