@@ -109,6 +109,25 @@ def wire_link(bot: LiveBot, who: str) -> None:
     bot.controls.register("fireworks", fireworks)
 
 
+def wire_obs_scene(bot: LiveBot, obs) -> None:
+    """`!scene NAME` and the overlay's scene hotkeys switch OBS's program scene."""
+    from events.obs.client import ObsRequestError
+
+    async def scene(args: str, by: str) -> str:
+        name = args.strip()
+        if not name:
+            raise ActionUnavailable("which scene?")
+        if not obs.connected:
+            raise ActionUnavailable("OBS is not connected right now (vtbot keeps trying)")
+        try:
+            await obs.set_scene(name)
+        except ObsRequestError as e:
+            raise ActionUnavailable(str(e)) from None
+        return f"scene: {name}"
+
+    bot.controls.register("scene", scene)
+
+
 def build_flow(loaded: LoadedConfig, rt: Runtime) -> tuple[ChatFlow, ChatCommands, StreamControls]:
     cfg = loaded.config
     assert rt.moderator is not None and rt.audit is not None and rt.pipeline is not None
@@ -256,6 +275,8 @@ async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_di
         bot.tasks.append(asyncio.create_task(flow.run(), name="answers"))
         if events is not None:
             await events.start()
+            if events.obs is not None:
+                wire_obs_scene(bot, events.obs)
             if events.triggers is not None:
                 console.print(f"[green]✓[/] alerts: {len(events.bus.rules.rules)} rules; rehearse with "
                               "`vtbot trigger cheer --bits 500`")
