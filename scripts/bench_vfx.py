@@ -9,7 +9,8 @@ frame with its effect in it (and, with OBS, a scene switch).
    reaches an overlay's link client as a `vfx` message, which starts the effect and
    draws its first frame. Goal p50 <= 100 ms.
 3. Event → OBS scene switch (with --obs, needs Debian's obs-studio): the same cheer
-   with an `obs.scene` rule, until OBS reports the new program scene. Goal p50 <= 100 ms.
+   with an `obs.scene` rule, until OBS reports the new program scene, with OBS's
+   "Cut" transition (a Fade adds its own 300 ms). Goal p50 <= 100 ms.
 
     .venv/bin/python scripts/bench_vfx.py [--frames 200] [--events 30] [--obs] [--json PATH]
 """
@@ -168,7 +169,8 @@ def main() -> int:
     result: dict = {"particles": bench_particles(args.frames, args.backend)}
     print("events:")
     if args.obs:
-        from scripts.bench_obs_env import obs_environment
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from bench_obs_env import obs_environment
 
         result["events"] = asyncio.run(obs_environment(lambda env: bench_event_to_frame(args.events, env)))
     else:

@@ -17,8 +17,9 @@ scripts/ensure_apt.sh libportaudio2 libgl1 libegl1 libxkbcommon-x11-0 libxcb-cur
   libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 \
   libxcb-xkb1 libfontconfig1 libdbus-1-3 libgl1-mesa-dri
 if [ "$mode" = test ]; then
-  # a virtual display for the window tests, a compositor and a screenshot tool
-  scripts/ensure_apt.sh xvfb xauth xcompmgr imagemagick
+  # a virtual display for the window tests, a compositor, a screenshot tool, and OBS
+  # (run headless by the OBS client's tests)
+  scripts/ensure_apt.sh xvfb xauth xcompmgr imagemagick obs-studio
 fi
 
 python="${PYTHON:-python3}"
