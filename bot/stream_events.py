@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_RULES = ROOT / "configs" / "rules.example.yaml"
 TRIGGER_ENV = "VTBOT_TRIGGER_TOKEN"
+ALERT_SPEAKER = "Stream alert"
 
 
 def default_journal_path() -> Path:
@@ -67,7 +68,9 @@ class FlowVoice:
         return await self.flow.speak_event(text, viewer=event.who, key=event.key, verbatim=True)
 
     async def react(self, prompt: str, event: StreamEvent) -> str:
-        return await self.flow.speak_event(prompt, viewer=event.who, key=event.key, verbatim=False)
+        # the brain reads "Stream alert says: Bob just cheered 500 bits ...": the prompt
+        # names the viewer itself, and the model does not take the alert for Bob's words
+        return await self.flow.speak_event(prompt, viewer=ALERT_SPEAKER, key=event.key, verbatim=False)
 
 
 @dataclass

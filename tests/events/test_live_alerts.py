@@ -22,6 +22,10 @@ RULES = """rules:
       - vfx: {kind: fireworks, scale: bits, per: 100}
       - say: "Thanks {user} for {bits} bits!"
       - expression: happy
+  - name: follow
+    on: follow
+    do:
+      - react: "{user} just followed the channel and said: {message}"
 """
 
 
@@ -62,6 +66,15 @@ async def test_a_rehearsed_cheer_reaches_the_overlay(tmp_path):
             await asyncio.sleep(0.05)
         kinds = [e["type"] for e in events if e["type"] not in ("result", "welcome")]
         assert kinds == ["vfx", "speech.start", "speech.end", "expression"]
+        followed = await asyncio.to_thread(trigger, tmp_path, env, "follow", "--user", "Ann", "--message", "hi!")
+        assert "queued" in followed.stdout
+        for _ in range(1200):
+            if sum(e["type"] == "speech.end" for e in events) == 2:
+                break
+            await asyncio.sleep(0.05)
+        starts = [e for e in events if e["type"] == "speech.start"]
+        assert starts[-1]["viewer"] == "Stream alert" and "Ann just followed" in starts[-1]["prompt"]
+        assert [e for e in events if e["type"] == "speech.end"][-1]["text"]  # the brain reacted aloud
         vfx = next(e for e in events if e["type"] == "vfx")
         assert (vfx["name"], vfx["params"]["intensity"]) == ("fireworks", 5.0)
         end = next(e for e in events if e["type"] == "speech.end")
@@ -71,7 +84,7 @@ async def test_a_rehearsed_cheer_reaches_the_overlay(tmp_path):
         proc.stdin.close()
         out = (await asyncio.wait_for(proc.communicate(), 120))[0].decode()
     assert proc.returncode == 0, out
-    assert "alerts: 1 rules" in out
+    assert "alerts: 2 rules" in out
     assert TRIGGER not in out
 
 
