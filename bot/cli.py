@@ -139,11 +139,21 @@ def demo(
         console.rule(f"[bold]{cfg.persona.name}[/] is live (demo chat)")
         failures = 0
         try:
+            async def heard(stats) -> None:
+                if window is not None:
+                    await link.wait_heard(stats.utterance_id, timeout=stats.audio_s + 5)
+
             for line in cfg.demo.lines:
                 stats = await rt.pipeline.respond(ChatLine(line.user, line.text))
                 failures += stats.error is not None
-                if window is not None:
-                    await link.wait_heard(stats.utterance_id, timeout=stats.audio_s + 5)
+                await heard(stats)
+            if cfg.demo.alerts and cfg.events.enabled:
+                from bot.stream_events import RulesError, play_demo_alerts
+
+                try:
+                    await play_demo_alerts(loaded, rt, link if window is not None else None, heard)
+                except RulesError as e:
+                    err_console.print(f"[bold red]alerts:[/] {e}")
         finally:
             if window is not None:
                 await window.stop()

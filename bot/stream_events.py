@@ -150,3 +150,51 @@ def donation_sources(loaded: LoadedConfig, publish) -> list[Any]:
 
 
 __all__ = ["RulesError", "StreamEvents", "build_events", "trigger_token"]
+
+
+class SpeakerVoice:
+    """The demo's voice: no chat to take turns with, so lines go straight to the
+    speaker, through the same moderation gates."""
+
+    def __init__(self, rt: Any, wait_heard: Any):
+        self.rt = rt
+        self.wait_heard = wait_heard
+
+    async def say(self, text: str, event: StreamEvent) -> str:
+        if self.rt.moderator is not None:
+            verdict = self.rt.moderator.output.check(text)
+            if not verdict.allowed:
+                return f"blocked by moderation ({verdict.reason})"
+        stats = await self.rt.speaker.say(text)  # the alert is not a viewer's line
+        await self.wait_heard(stats)
+        return "heard"
+
+    async def react(self, prompt: str, event: StreamEvent) -> str:
+        from bot.speech.pipeline import ChatLine
+
+        if self.rt.moderator is not None:
+            verdict = self.rt.moderator.input.check_text(prompt)
+            if not verdict.allowed:
+                return f"blocked by moderation ({verdict.reason})"
+            prompt = verdict.text
+        stats = await self.rt.pipeline.respond(ChatLine(ALERT_SPEAKER, prompt))
+        await self.wait_heard(stats)
+        return "heard"
+
+
+async def play_demo_alerts(loaded: LoadedConfig, rt: Any, link: LinkServer | None, wait_heard: Any) -> int:
+    """The demo's alerts through the configured rules; returns how many played."""
+    cfg = loaded.config
+    rules_path = Path(cfg.events.rules_file).expanduser() if cfg.events.rules_file else EXAMPLE_RULES
+    journal = Journal(":memory:")
+    runner = ActionRunner(overlay=LinkOverlay(link) if link is not None else None, voice=SpeakerVoice(rt, wait_heard))
+    bus = EventBus(load_rules(rules_path), journal, runner, gap_s=cfg.events.alert_gap_s)
+    await bus.start()
+    try:
+        for i, alert in enumerate(cfg.demo.alerts):
+            await bus.publish(StreamEvent(source="trigger", id=f"demo-{i}", **alert.model_dump()))
+        await bus.idle(timeout=600)
+    finally:
+        await bus.close()
+        journal.close()
+    return bus.counts["played"]

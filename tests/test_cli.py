@@ -51,9 +51,12 @@ def test_demo_runs_the_whole_pipeline(tmp_path):
     transcript = (tmp_path / "out" / "transcript.md").read_text()
     assert "**coolguy42**: hi Mochi! how are you?" in transcript
     assert "**pixelpanda**: favourite snack?" in transcript
-    assert transcript.count("**Mochi**:") == 2 and "first audio" in transcript
+    assert transcript.count("**Mochi**:") == 3 and "first audio" in transcript
+    # then the demo's alert, a 500-bit cheer, through the shipped rules
+    assert "**Mochi**: Thank you pixelpanda for the 500 bits!" in transcript
+    assert "cheer from pixelpanda (500 bits) → cheer" in r.stdout + r.stderr
     wavs = sorted(p.name for p in (tmp_path / "out").glob("*.wav"))
-    assert wavs == ["001_coolguy42.wav", "002_pixelpanda.wav"]
+    assert wavs[:2] == ["001_coolguy42.wav", "002_pixelpanda.wav"] and len(wavs) == 3
     doc = json.loads((tmp_path / "out" / "001_coolguy42.json").read_text())
     assert doc["stats"]["first_audio_s"] > 0 and doc["reply"]
 

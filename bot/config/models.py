@@ -112,8 +112,23 @@ class DemoLine(Section):
     text: str = Field(min_length=1, max_length=500)
 
 
+class DemoAlert(Section):
+    """A stream event the demo plays after its chat, through the shipped alert rules."""
+
+    type: Literal["follow", "cheer", "sub", "resub", "gift", "raid", "redeem", "donation",
+                  "hype_train_begin", "hype_train_end"]
+    user: str = Field("", max_length=25)
+    bits: int = Field(0, ge=0)
+    amount: float = Field(0.0, ge=0)
+    currency: str = Field("", max_length=10)
+    count: int = Field(0, ge=0)
+    viewers: int = Field(0, ge=0)
+    message: str = Field("", max_length=500)
+
+
 class DemoConfig(Section):
     lines: list[DemoLine] = Field(min_length=1)
+    alerts: list[DemoAlert] = Field(default_factory=list)
 
 
 class LoggingConfig(Section):
