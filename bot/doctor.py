@@ -51,6 +51,7 @@ async def run_checks(console: Console, user_file: Path | None) -> bool:
         ("profanity_check", "alt-profanity-check", "pip install alt-profanity-check"),
         ("PySide6", "PySide6-Essentials", "pip install PySide6-Essentials (the overlay window)"),
         ("OpenGL", "PyOpenGL", "pip install PyOpenGL (the overlay window)"),
+        ("obsws_python", "obsws-python", "pip install obsws-python (OBS scene changes)"),
     ]:
         checks.append(_module(mod, dist, fix))
     checks.append(_module("TTS", "coqui-tts", "pip install 'vtbot[xtts]' (only for tts.engine: xtts)",
@@ -70,6 +71,8 @@ async def run_checks(console: Console, user_file: Path | None) -> bool:
         checks.append(await _try("moderation", lambda: _moderation(loaded)))
         checks.append(await _twitch_check(loaded))
         checks.append(_display_check(loaded))
+        checks.append(_rules_check(loaded))
+        checks.append(await _obs_check(loaded))
     checks.append(Check("ffmpeg", shutil.which("ffmpeg") is not None,
                         "found" if shutil.which("ffmpeg") else "not found (optional: only for MP3 input to lipsync)",
                         optional=True))
@@ -115,6 +118,40 @@ async def _twitch_check(loaded) -> Check:
         return Check("twitch", False, f"cannot reach Twitch to check the logins ({type(e).__name__}); "
                      "the bot retries when live")
     return Check("twitch", True, f"#{broadcaster.login} as {bot.login}; logins valid")
+
+
+def _rules_check(loaded) -> Check:
+    from bot.stream_events import EXAMPLE_RULES
+    from events.rules import RulesError, load_rules
+
+    cfg = loaded.config.events
+    if not cfg.enabled:
+        return Check("alert rules", True, "off (events.enabled: false)", optional=True)
+    path = Path(cfg.rules_file).expanduser() if cfg.rules_file else EXAMPLE_RULES
+    try:
+        rules = load_rules(path)
+    except RulesError as e:
+        return Check("alert rules", False, str(e))
+    return Check("alert rules", True, f"{len(rules.rules)} rules in {path}")
+
+
+async def _obs_check(loaded) -> Check:
+    cfg = loaded.config.obs
+    if not cfg.enabled:
+        return Check("obs", True, "off (obs.enabled: false): alerts skip their OBS actions", optional=True)
+    from events.obs import ObsClient
+
+    client = ObsClient(cfg, loaded.secrets.obs_password)
+    await client.start()
+    try:
+        if await client.wait_connected(min(10.0, cfg.timeout_s * 3)):
+            scenes = await client.scenes()
+            return Check("obs", True, f"OBS {client.obs_version} at {cfg.host}:{cfg.port}; scenes: "
+                                      + ", ".join(scenes[:8]))
+        return Check("obs", False, f"{client.state} (OBS → Tools → WebSocket Server Settings; "
+                                   "password in $VTBOT_OBS_PASSWORD)")
+    finally:
+        await client.close()
 
 
 def _display_check(loaded) -> Check:

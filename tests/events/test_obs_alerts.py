@@ -96,3 +96,18 @@ async def test_obs_killed_mid_run_the_alert_waits_for_it(obs_server, tmp_path):
         await client.close()
         if not obs_server.running:
             obs_server.start()
+
+
+async def test_doctor_checks_obs(obs_server, tmp_path, monkeypatch):
+    from bot.config import load_config
+    from bot.doctor import _obs_check
+
+    (tmp_path / "vtbot.yaml").write_text(f"obs:\n  enabled: true\n  port: {obs_server.port}\n  timeout_s: 2\n")
+    monkeypatch.setenv("VTBOT_OBS_PASSWORD", obs_server.password)
+    ensure_scenes(obs_server)
+    ok = await _obs_check(load_config(tmp_path / "vtbot.yaml"))
+    assert ok.ok and "OBS 29" in ok.detail and CELEBRATION in ok.detail
+    monkeypatch.setenv("VTBOT_OBS_PASSWORD", "wrong-password-123")
+    bad = await _obs_check(load_config(tmp_path / "vtbot.yaml"))
+    assert not bad.ok and "WebSocket Server Settings" in bad.detail
+    assert "wrong-password-123" not in bad.detail
