@@ -37,9 +37,10 @@ class Voice(Protocol):
 
 class Obs(Protocol):
     connected: bool
-    current_scene: str | None
 
     async def set_scene(self, name: str) -> None: ...
+
+    async def program_scene(self) -> str: ...
 
     async def set_source_visible(self, source: str, visible: bool, scene: str | None = None) -> None: ...
 
@@ -131,7 +132,7 @@ class ActionRunner:
         back = action.back_after_s
 
         async def switch(client: Any) -> None:
-            before = client.current_scene
+            before = await client.program_scene()
             await client.set_scene(action.scene)
             if back and before and before != action.scene:
                 self._later(back, lambda: client.set_scene(before), f"back to scene {before!r}")
@@ -139,7 +140,7 @@ class ActionRunner:
         if not obs.connected:
             await obs.run_or_queue(f"scene {action.scene!r}", switch)
             return f"queued until OBS is back: scene {action.scene!r}"
-        before = obs.current_scene
+        before = await obs.program_scene()
         await obs.set_scene(action.scene)
         if back and before and before != action.scene:
             await self.sleep(back)  # the alert holds the scene; the next alert waits

@@ -201,12 +201,16 @@ class ObsClient:
         """Switches OBS's program scene."""
         await self.request("SetCurrentProgramScene", {"sceneName": name}, subject=f"scene {name!r}")
 
+    async def program_scene(self) -> str:
+        """The program scene, asked of OBS now: `current_scene` follows an event that
+        only comes after the transition (a Fade: ~300 ms later)."""
+        data = await self.request("GetCurrentProgramScene", subject="the program scene") or {}
+        return str(data.get("sceneName") or data.get("currentProgramSceneName") or "")
+
     async def set_source_visible(self, source: str, visible: bool, scene: str | None = None) -> None:
         """Shows or hides `source`'s item in `scene` (None: the program scene right now)."""
         if scene is None:
-            # asked fresh: current_scene follows an event that comes after the transition
-            data = await self.request("GetCurrentProgramScene", subject="the program scene") or {}
-            scene = str(data.get("sceneName") or data.get("currentProgramSceneName") or "")
+            scene = await self.program_scene()
         subject = f"source {source!r} in scene {scene!r}"
         found = await self.request("GetSceneItemId", {"sceneName": scene, "sourceName": source},
                                    subject=subject) or {}
