@@ -135,7 +135,7 @@ class OverlayWindow(QOpenGLWidget):
         self.avatar_path = avatar
         self.renderer = None  # made in initializeGL, inside the GL context
         self.vfx = VfxPlayer()
-        self.particle_renderer = None  # made with the first effect, inside the GL context
+        self.particle_renderers: dict[str, object] = {}  # per layer, made with its first effect
         self._vfx_clock: float | None = None
         self.avatar_error: str | None = None
         self.show_help = False
@@ -167,13 +167,14 @@ class OverlayWindow(QOpenGLWidget):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.timer.stop()
-        if self.renderer is not None or self.particle_renderer is not None:
+        if self.renderer is not None or self.particle_renderers:
             self.makeCurrent()
-            for r in (self.renderer, self.particle_renderer):
+            for r in (self.renderer, *self.particle_renderers.values()):
                 if r is not None:
-                    r.close()
+                    r.close()  # type: ignore[attr-defined]
             self.doneCurrent()
-            self.renderer = self.particle_renderer = None
+            self.renderer = None
+            self.particle_renderers.clear()
         self._remember()
         self.runner.stop()
         super().closeEvent(event)
@@ -357,15 +358,16 @@ class OverlayWindow(QOpenGLWidget):
 
     def _draw_effects(self, layer: str) -> None:
         pool = self.vfx.layers[layer]
-        if not pool.count:
-            return
-        if self.particle_renderer is None:
+        renderer = self.particle_renderers.get(layer)
+        if renderer is None:
+            if not pool.high:
+                return
             from .vfx.gl_points import ParticleRenderer
 
-            self.particle_renderer = ParticleRenderer()
+            renderer = self.particle_renderers[layer] = ParticleRenderer()
         ratio = self.devicePixelRatio()
-        self.particle_renderer.draw(pool.vertices(), int(self.width() * ratio), int(self.height() * ratio),
-                                    additive=ADDITIVE[layer])
+        renderer.draw(pool, int(self.width() * ratio), int(self.height() * ratio),  # type: ignore[attr-defined]
+                      additive=ADDITIVE[layer])
 
     def _caption(self, painter: QPainter, text: str) -> None:
         font = QFont("DejaVu Sans", max(12, round(self.height() / 28)))

@@ -80,7 +80,8 @@ def main() -> int:
 
         renderer = AvatarRenderer(model)
         target = OffscreenTarget(width, height, 0)
-        vfx, points = VfxPlayer(seed=1), ParticleRenderer()
+        vfx = VfxPlayer(seed=1)
+        points = {layer: ParticleRenderer() for layer in vfx.layers}
         period = 1.0 / args.fps
         t0 = last = time.perf_counter()
         owed = 0.0
@@ -103,11 +104,11 @@ def main() -> int:
                     if i % 90 == 0:
                         vfx.play(protocol.vfx(args.vfx, 3.0))
                     vfx.step(period, width / height)
-                    points.draw(vfx.layers["back"].vertices(), width, height, additive=True)
+                    points["back"].draw(vfx.layers["back"], width, height, additive=True)
                 renderer.draw(width, height, expressions=expressions, bone_rotations=state.bones,
                               look_at=state.look_at, time_s=now - t0, dt=period)
                 if args.vfx:
-                    points.draw(vfx.layers["front"].vertices(), width, height)
+                    points["front"].draw(vfx.layers["front"], width, height)
                     particles.append(vfx.count)
                 GL.glFinish()
                 done = time.perf_counter()
@@ -119,7 +120,8 @@ def main() -> int:
                 time.sleep(max(0.0, period - (time.perf_counter() - now)))
         finally:
             renderer.close()
-            points.close()
+            for p in points.values():
+                p.close()
             target.delete()
 
     f = np.array(frame_ms)

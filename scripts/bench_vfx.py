@@ -72,7 +72,7 @@ def bench_particles(frames: int, backend: str) -> dict:
                     GL.glClearColor(0, 0, 0, 0)
                     GL.glClear(GL.GL_COLOR_BUFFER_BIT)
                     pool.step(1 / 60)
-                    renderer.draw(pool.vertices(), W, H, additive=True)
+                    renderer.draw(pool, W, H, additive=True)
                     GL.glFinish()
                     if i >= 10:
                         times.append((time.perf_counter() - t0) * 1000)
@@ -110,7 +110,7 @@ async def bench_event_to_frame(events: int, obs_env: dict | None) -> dict:
         if event.get("type") == "vfx":
             player.play(event)  # what the window does on its next tick
             player.step(1 / 60, W / H)
-            player.layers["back"].vertices()
+            player.layers["back"].take_dirty()  # what the window uploads
             arrived.put_nowait(time.perf_counter())
 
     client = LinkClient(server.url, token, name="bench", on_event=on_event)
