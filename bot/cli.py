@@ -326,7 +326,8 @@ def overlay(
             raise typer.Exit(2) from None
         core.link.name = "window"
         raise typer.Exit(run_window(core, fps=fps, chroma_key=chroma_key or oc.chroma_key,
-                                    captions=oc.captions, hotkeys=oc.hotkeys, avatar=model))
+                                    captions=oc.captions, hotkeys=oc.hotkeys, avatar=model,
+                                    tha3=ac.tha3 if ac.kind == "tha3" else None))
     core.on_frame = show
     console.print(f"overlay: connecting to {url} (Ctrl-C ends)")
     try:

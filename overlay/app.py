@@ -20,7 +20,7 @@ def default_state_path() -> Path:
 
 def run_window(core: OverlayCore, *, fps: float, chroma_key: str | None, captions: bool,
                hotkeys: dict[str, str] | None = None, state_path: Path | None = None,
-               avatar: Path | None = None) -> int:
+               avatar: Path | None = None, tha3: object | None = None) -> int:
     from PySide6.QtGui import QSurfaceFormat
     from PySide6.QtWidgets import QApplication
 
@@ -29,7 +29,8 @@ def run_window(core: OverlayCore, *, fps: float, chroma_key: str | None, caption
     QSurfaceFormat.setDefaultFormat(surface_format())
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = OverlayWindow(core, state_path=state_path or default_state_path(), fps=fps,
-                           chroma_key=chroma_key, captions=captions, hotkeys=hotkeys, avatar=avatar)
+                           chroma_key=chroma_key, captions=captions, hotkeys=hotkeys, avatar=avatar,
+                           tha3=tha3)
     window.start()
     code = app.exec()
     return code

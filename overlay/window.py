@@ -122,7 +122,7 @@ class OverlayWindow(QOpenGLWidget):
     def __init__(self, core: OverlayCore, *, state_path: Path, fps: float = 30.0,
                  chroma_key: str | None = None, hotkeys: dict[str, str] | None = None,
                  captions: bool = True, draw_avatar: Callable[[Frame, int, int], None] | None = None,
-                 avatar: Path | None = None):
+                 avatar: Path | None = None, tha3: object | None = None):
         super().__init__()
         self.core = core
         core.sample_frames = False  # the window samples once per drawn frame
@@ -134,6 +134,8 @@ class OverlayWindow(QOpenGLWidget):
         self.draw_avatar = draw_avatar
         self.avatar_path = avatar
         self.renderer = None  # made in initializeGL, inside the GL context
+        self.tha3_cfg = tha3  # avatar.tha3 settings when the avatar is a THA3 character
+        self.tha3_view = None
         self.vfx = VfxPlayer()
         self.particle_renderers: dict[str, object] = {}  # per layer, made with its first effect
         self._vfx_clock: float | None = None
@@ -167,13 +169,13 @@ class OverlayWindow(QOpenGLWidget):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.timer.stop()
-        if self.renderer is not None or self.particle_renderers:
+        if self.renderer is not None or self.particle_renderers or self.tha3_view is not None:
             self.makeCurrent()
-            for r in (self.renderer, *self.particle_renderers.values()):
+            for r in (self.renderer, self.tha3_view, *self.particle_renderers.values()):
                 if r is not None:
                     r.close()  # type: ignore[attr-defined]
             self.doneCurrent()
-            self.renderer = None
+            self.renderer = self.tha3_view = None
             self.particle_renderers.clear()
         self._remember()
         self.runner.stop()
@@ -284,8 +286,33 @@ class OverlayWindow(QOpenGLWidget):
 
         log.info("overlay: OpenGL %s on %s", GL.glGetString(GL.GL_VERSION).decode(),
                  GL.glGetString(GL.GL_RENDERER).decode())
-        if self.avatar_path is not None and self.draw_avatar is None:
+        if self.tha3_cfg is not None and self.draw_avatar is None:
+            self._start_tha3()
+        elif self.avatar_path is not None and self.draw_avatar is None:
             self._load_avatar(self.avatar_path)
+
+    def _start_tha3(self) -> None:
+        """The THA3 character; if it cannot load, the VRM avatar takes its place."""
+        from .tha3_view import Tha3View
+
+        self.tha3_view = view = Tha3View(self.tha3_cfg)
+        view.start()
+
+        def draw(frame: Frame, width: int, height: int) -> None:
+            failed = view.failed
+            if failed is not None:
+                self.avatar_error = failed
+                log.error("overlay: cannot show the THA3 avatar (%s); showing the default avatar", failed)
+                view.close()
+                self.tha3_view, self.draw_avatar = None, None
+                if self.avatar_path is not None:
+                    self._load_avatar(self.avatar_path)
+                return
+            ratio = self.devicePixelRatio()
+            view.draw(frame, int(width * ratio), int(height * ratio))
+
+        self.draw_avatar = draw
+        log.info("overlay: THA3 avatar from %s (loading)", getattr(self.tha3_cfg, "image", None))
 
     def _load_avatar(self, path: Path) -> None:
         """The VRM, drawn every frame with the mouth, expressions, pose and gaze."""
@@ -317,13 +344,17 @@ class OverlayWindow(QOpenGLWidget):
         log.info("overlay: avatar %s (%s)", model.meta.name or path.name, model.version)
 
     def reload_avatar(self) -> None:
-        if self.avatar_path is None:
-            return
         self.makeCurrent()
         if self.renderer is not None:
             self.renderer.close()
-        self.renderer, self.draw_avatar = None, None
-        self._load_avatar(self.avatar_path)
+        if self.tha3_view is not None:
+            self.tha3_view.close()
+        self.renderer, self.tha3_view, self.draw_avatar = None, None, None
+        self.avatar_error = None
+        if self.tha3_cfg is not None:
+            self._start_tha3()
+        elif self.avatar_path is not None:
+            self._load_avatar(self.avatar_path)
         self.doneCurrent()
 
     def paintGL(self) -> None:  # noqa: N802

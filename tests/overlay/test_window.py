@@ -67,3 +67,15 @@ def test_demo_opens_the_overlay_window_when_there_is_a_display(tmp_path):
     assert r.returncode == 0, out[-3000:]
     assert "overlay window opened" in out and "overlay 'window' connected" in out
     assert "first audio" in out and "overlay 'window' disconnected" in out
+
+
+def test_a_tha3_avatar_that_cannot_load_falls_back_to_the_vrm(tmp_path):
+    env = {**os.environ, "LIBGL_ALWAYS_SOFTWARE": "1", "PYTHONPATH": str(ROOT)}
+    r = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24 +extension GLX",
+                        sys.executable, str(ROOT / "tests" / "overlay" / "tha3_fallback_check.py"), str(tmp_path)],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert "avatar.tha3.image is not set" in got["avatar_error"]  # says what is missing
+    assert got["vrm_drawn"] and not got["tha3_view"] and got["face"][3] == 255  # Mochi stands in
+
