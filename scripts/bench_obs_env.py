@@ -53,7 +53,13 @@ async def obs_environment(run: Callable[[dict[str, Any]], Awaitable[dict]]) -> d
             raise RuntimeError(f"OBS did not accept the client: {client.state}")
 
         async def reset() -> None:
+            """Back to Main, and wait until OBS has said so: the next switch's event is
+            then the one that counts."""
+            asked = time.perf_counter()
             admin.set_current_program_scene("Main")
+            deadline = asked + 5
+            while changed.get("Main", 0) < asked and time.perf_counter() < deadline:
+                await asyncio.sleep(0.005)
             changed.pop("Celebration", None)
             await asyncio.sleep(0.05)
 

@@ -77,7 +77,6 @@ class Particles:
         self.high = 0  # slots [0, high) have ever been used: what the GPU draws
         self.version = 0  # grows with every write, so a renderer knows to upload
         self._dirty: tuple[int, int] | None = None  # slot range written since the last upload
-        self._next = 0  # where the search for a free slot starts (oldest slots free first)
 
     # -- birth and time ----------------------------------------------------------------
 
@@ -93,9 +92,7 @@ class Particles:
         """Give each newborn a free slot; returns how many got one."""
         if len(batch) == 0:
             return 0
-        free = np.flatnonzero(~self._alive_mask())
-        if len(free) and self._next:
-            free = np.roll(free, -int(np.searchsorted(free, self._next)))
+        free = np.flatnonzero(~self._alive_mask())  # lowest first: keeps `high`, what is drawn, small
         n = min(len(batch), len(free))
         self.dropped += len(batch) - n
         if n == 0:
@@ -115,23 +112,27 @@ class Particles:
         lo, hi = int(slots.min()), int(slots.max()) + 1
         self._dirty = (lo, hi) if self._dirty is None else (min(lo, self._dirty[0]), max(hi, self._dirty[1]))
         self.high = max(self.high, hi)
-        self._next = (int(slots[-1]) + 1) % self.capacity
         self.version += 1
         return n
 
     def step(self, dt: float) -> None:
-        """Advance the clock; a pool that has emptied starts its clock again at 0 (the
-        shader's float32 time stays precise over a whole stream)."""
+        """Advance the clock; the drawn range shrinks to the last living particle, and a
+        pool that has emptied starts its clock again at 0 (the shader's float32 time
+        stays precise over a whole stream)."""
         if dt > 0:
             self.time += dt
-        if self.high and not self._alive_mask()[: self.high].any():
+        if not self.high:
+            return
+        alive = np.flatnonzero(self._alive_mask()[: self.high])
+        if not len(alive):
             self.clear()
+        else:
+            self.high = int(alive[-1]) + 1
 
     def clear(self) -> None:
         self.rec[:, COL["birth"]] = -1e9
         self.time = 0.0
         self.high = 0
-        self._next = 0
         self._dirty = (0, self.capacity)
         self.version += 1
 
