@@ -73,8 +73,8 @@ class LinkServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        if self.port == 0:
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        if self.port == 0:  # the port the OS picked, as the Ko-fi webhook reads it
+            self.port = self._runner.addresses[0][1]
         log.info("link: listening on ws://%s:%d/link", self.host, self.port)
 
     @property

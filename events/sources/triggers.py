@@ -71,9 +71,8 @@ class TriggerServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        if self.port == 0 and server is not None and server.sockets:  # type: ignore[union-attr]
-            self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        if self.port == 0:  # the port the OS picked, as the Ko-fi webhook reads it
+            self.port = self._runner.addresses[0][1]
         log.info("events: rehearsal triggers on %s", self.url)
 
     async def close(self) -> None:
