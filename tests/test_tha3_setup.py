@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import struct
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -120,3 +121,27 @@ def test_tha3_suite_passes_in_its_own_environment():
     tail = (r.stdout + r.stderr)[-3000:]
     assert r.returncode == 0, tail + "\n(if nothing ran: scripts/setup_xtts_env.sh installs tha3)"
     assert " passed" in tail and "skipped" not in tail.splitlines()[-1], tail
+
+
+def test_snapshot_of_a_png_says_how_to_get_torch(tmp_path, monkeypatch, capsys):
+    """Without torch (as in the main environment) the image is checked, then torch named."""
+    from typer.testing import CliRunner
+
+    from avatar.tha3.snapshot import main
+    from bot.cli import app
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # torch absent even where it is installed
+    image = write_png(tmp_path / "girl.png", 512, 512, 6, 4)
+    assert main([str(image), "--out", str(tmp_path / "x.png")]) == 1
+    assert "THA3 needs PyTorch" in capsys.readouterr().err
+    assert main([str(write_png(tmp_path / "big.png", 640, 480, 6, 4)), "--out", str(tmp_path / "x.png")]) == 1
+    assert "is 640x480; THA3 needs a 512x512 PNG" in capsys.readouterr().err
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["avatar", "snapshot", str(image), "--out", str(tmp_path / "x.png"),
+                            "--pose", "head_y=0.5", "--size", "100x100"])
+    assert r.exit_code == 2 and "--size is for VRM avatars" in r.output
+    r = runner.invoke(app, ["avatar", "snapshot", str(tmp_path / "mochi.vrm"), "--out",
+                            str(tmp_path / "x.png"), "--pose", "head_y=0.5", "--variant", "standard_half"])
+    assert r.exit_code == 2 and "--variant, --pose are for THA3 characters (a .png)" in r.output
+    assert not (tmp_path / "x.png").exists()

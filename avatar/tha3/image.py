@@ -84,14 +84,21 @@ def check_rgba(rgba: np.ndarray, source: str = "the image") -> np.ndarray:
     return rgba
 
 
-def load_rgba(path: str | Path) -> np.ndarray:
-    """The image at ``path`` as 512x512x4 RGBA bytes, checked against THA3's needs."""
+def check_png(path: str | Path) -> PngInfo:
+    """The PNG's header if its size and transparency suit THA3 (no decoding: cheap)."""
     path = Path(path)
     info = read_png_info(path)
     if (info.width, info.height) != (IMAGE_SIZE, IMAGE_SIZE):
         raise Tha3Error(f"{path} is {info.width}x{info.height}; {SPEC} (resize or pad it)")
     if not info.has_alpha:
         raise Tha3Error(f"{path} is {info.color_type} without transparency; {SPEC}")
+    return info
+
+
+def load_rgba(path: str | Path) -> np.ndarray:
+    """The image at ``path`` as 512x512x4 RGBA bytes, checked against THA3's needs."""
+    path = Path(path)
+    check_png(path)
     try:
         from PIL import Image
     except ImportError as e:
