@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,6 +110,16 @@ def wire_link(bot: LiveBot, who: str) -> None:
     bot.controls.register("fireworks", fireworks)
 
 
+def stop_everywhere(local: Callable[[], None] | None, link: LinkServer) -> Callable[[], None]:
+    """Skip, mute and panic silence the local speakers and every overlay's buffer at once."""
+    def stop() -> None:
+        if local is not None:
+            local()
+        link.broadcast(protocol.overlay_action("stop"))
+
+    return stop
+
+
 def wire_obs_scene(bot: LiveBot, obs) -> None:
     """`!scene NAME` and the overlay's scene hotkeys switch OBS's program scene."""
     from events.obs.client import ObsRequestError
@@ -141,7 +152,8 @@ def build_flow(loaded: LoadedConfig, rt: Runtime) -> tuple[ChatFlow, ChatCommand
     player = rt.player
     flow = ChatFlow(rt.moderator.input, triager, queue, rt.pipeline, rt.audit,
                     wait_heard=(lambda stats: player.drain(timeout=300)) if player is not None else None,
-                    stop_sound=player.skip if player is not None else None, output_gate=rt.moderator.output)
+                    stop_sound=player.skip if player is not None else None, output_gate=rt.moderator.output,
+                    manual_approval=cfg.chat.approval == "manual")
     controls = StreamControls()
     commands = ChatCommands(cfg.commands, flow, rt.moderator, controls, cfg.persona.name)
     return flow, commands, controls
@@ -257,6 +269,7 @@ async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_di
                 bot.overlay = await open_overlay(loaded, link, console, play=play, config_file=config_file)
             if rt.player is None:  # the overlay plays the voice: wait for what it reports heard
                 flow.wait_heard = lambda stats: link.wait_heard(stats.utterance_id, timeout=stats.audio_s + 5)
+            flow.stop_sound = stop_everywhere(flow.stop_sound, link)
     events = None
     if cfg.events.enabled:
         from .stream_events import RulesError, build_events

@@ -118,7 +118,9 @@ class OverlayCore:
             self.state.vfx_queue.append(event)
         elif kind == "overlay":
             self.state.actions.append(event)
-            if event.get("name") == "captions":
+            if event.get("name") == "stop":  # the bot skipped, muted or panicked
+                self.clock.skip()
+            elif event.get("name") == "captions":
                 self.state.captions = not self.state.captions
         elif kind == "expression":
             self.express(str(event.get("name", "")), float(event.get("weight", 1.0)),

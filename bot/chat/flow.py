@@ -3,16 +3,19 @@
 Every source (Twitch, the console, scripted chat) hands its messages to
 :meth:`ChatFlow.receive`; :meth:`ChatFlow.run` answers the queue in priority order
 and waits for each answer to be heard before the next. Skip, mute and clear act on
-the answer being spoken and on the queue.
+the answer being spoken and on the queue; pausing the AI and manual approval hold
+prompts in the queue (an alert's fixed line still plays); panic does all at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.moderation.audit import AuditLog
 from bot.moderation.gate import InputGate, OutputGate, Verdict
@@ -26,6 +29,14 @@ from .triage import Triage, Triager
 log = logging.getLogger(__name__)
 
 AnswerHook = Callable[[Prompt, UtteranceStats], Awaitable[None]]
+
+
+class FlowObserver(Protocol):
+    """Watches the flow without changing it (the dashboard, the soak test's counters)."""
+
+    def on_received(self, msg: ChatMessage, got: Received, moderation_s: float) -> None: ...
+    def on_answer_start(self, prompt: Prompt) -> None: ...
+    def on_answer_end(self, prompt: Prompt, stats: UtteranceStats | None, outcome: str) -> None: ...
 
 
 @dataclass(slots=True)
@@ -43,7 +54,7 @@ class ChatFlow:
                  wait_heard: Callable[[UtteranceStats], Awaitable[object]] | None = None,
                  stop_sound: Callable[[], None] | None = None,
                  on_answer: AnswerHook | None = None, dedupe: int = 5000,
-                 output_gate: OutputGate | None = None):
+                 output_gate: OutputGate | None = None, manual_approval: bool = False):
         self.gate = gate
         self.output_gate = output_gate
         self.triager = triager
@@ -56,11 +67,21 @@ class ChatFlow:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._dedupe = dedupe
         self._current: asyncio.Task[UtteranceStats] | None = None
+        self._current_prompt: Prompt | None = None
         self._unmuted = asyncio.Event()
         self._unmuted.set()
         self.answered = 0
         self.skipped = 0
         self._picking = False  # between taking a prompt and starting its answer
+        self.ai_paused = False  # the brain answers nothing; fixed alert lines still play
+        self.manual_approval = manual_approval  # the streamer approves each prompt first
+        self.observers: list[FlowObserver] = []
+        queue.hold = self._held
+
+    def _held(self, prompt: Prompt) -> bool:
+        if prompt.verbatim:
+            return False  # an alert's own line: no brain involved
+        return self.ai_paused or (self.manual_approval and not prompt.approved)
 
     # -- in ------------------------------------------------------------------------------
 
@@ -73,17 +94,20 @@ class ChatFlow:
             self._seen[msg.message_id] = None
             if len(self._seen) > self._dedupe:
                 self._seen.popitem(last=False)
+        started = time.perf_counter()
         verdict = self.gate.check(msg)
+        moderation_s = time.perf_counter() - started
         self.audit.record("input", verdict, **msg.audit_fields())
-        if not verdict.allowed:
-            return Received(verdict)
-        triage = self.triager.classify(msg, verdict.text)
-        if triage is None:
-            return Received(verdict)
-        offer = self.queue.offer(msg, triage.text, triage.priority)
-        log.info("%s from %s: %s (%s)", triage.why, msg.user_login,
-                 offer.reason, f"{len(self.queue)} waiting")
-        return Received(verdict, triage, offer)
+        got = Received(verdict)
+        if verdict.allowed:
+            triage = self.triager.classify(msg, verdict.text)
+            if triage is not None:
+                offer = self.queue.offer(msg, triage.text, triage.priority)
+                log.info("%s from %s: %s (%s)", triage.why, msg.user_login,
+                         offer.reason, f"{len(self.queue)} waiting")
+                got = Received(verdict, triage, offer)
+        self._notify("on_received", msg, got, moderation_s)
+        return got
 
     def ask(self, msg: ChatMessage, question: str, priority) -> Received:
         """A prompt that a command or event makes (``!ask``, a paid message): moderated
@@ -147,6 +171,8 @@ class ChatFlow:
 
     async def answer(self, prompt: Prompt) -> UtteranceStats | None:
         outcome = "skipped"
+        stats = None
+        self._notify("on_answer_start", prompt)
         try:
             stats = await self._answer(prompt)
             outcome = "heard" if stats is not None else outcome
@@ -154,6 +180,15 @@ class ChatFlow:
         finally:
             if prompt.done is not None and not prompt.done.done():
                 prompt.done.set_result(outcome)
+            self._notify("on_answer_end", prompt, stats, outcome)
+
+    def _notify(self, hook: str, *args: object) -> None:
+        """Tell observers (the dashboard); one that fails is logged, never the flow's problem."""
+        for observer in self.observers:
+            try:
+                getattr(observer, hook)(*args)
+            except Exception:  # noqa: BLE001
+                log.exception("flow observer %s failed", type(observer).__name__)
 
     async def _answer(self, prompt: Prompt) -> UtteranceStats | None:
         if not prompt.verbatim:
@@ -165,6 +200,7 @@ class ChatFlow:
         speech = (self.pipeline.speaker.say(prompt.text, viewer=prompt.viewer) if prompt.verbatim
                   else self.pipeline.respond(ChatLine(prompt.viewer, prompt.text)))
         self._current = asyncio.create_task(speech, name=f"answer-{prompt.message.user_login}")
+        self._current_prompt = prompt
         try:
             stats = await self._current
             if self.wait_heard is not None:
@@ -176,6 +212,7 @@ class ChatFlow:
             raise
         finally:
             self._current = None
+            self._current_prompt = None
         self.answered += 1
         if self.on_answer is not None and stats.text:
             try:
@@ -189,6 +226,11 @@ class ChatFlow:
     @property
     def speaking(self) -> bool:
         return self._current is not None and not self._current.done()
+
+    @property
+    def current(self) -> Prompt | None:
+        """The prompt being answered now, if any."""
+        return self._current_prompt if self.speaking else None
 
     @property
     def muted(self) -> bool:
@@ -213,6 +255,33 @@ class ChatFlow:
 
     def clear(self) -> int:
         return self.queue.clear()
+
+    def pause_ai(self) -> None:
+        """The brain answers nothing until `resume_ai`; prompts wait (and may expire)."""
+        self.ai_paused = True
+        if self.speaking and self._current_prompt is not None and not self._current_prompt.verbatim:
+            self.skip()
+
+    def resume_ai(self) -> None:
+        self.ai_paused = False
+        self.queue.wake()
+
+    def set_manual_approval(self, on: bool) -> None:
+        self.manual_approval = on
+        self.queue.wake()
+
+    def panic(self) -> str:
+        """Silence now, drop every waiting prompt, pause the AI: one key, nothing said after."""
+        self.ai_paused = True
+        self.mute()
+        cleared = self.clear()
+        log.warning("PANIC: silenced, %d waiting prompts dropped, AI paused", cleared)
+        return f"silenced, {cleared} waiting prompts dropped, AI paused and muted"
+
+    def resume(self) -> None:
+        """Undo panic: unmuted, AI answering again."""
+        self.unmute()
+        self.resume_ai()
 
     async def idle(self, timeout: float = 300.0) -> None:
         """Wait until nothing is queued or being said (scripted input at its end)."""

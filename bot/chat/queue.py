@@ -4,6 +4,9 @@ Paid and event prompts go first, then questions addressed to the avatar (``!ask`
 @mentions, replies), then sampled chat. The queue is bounded, stale prompts expire
 (nobody wants an answer to a question from ten minutes ago), and each viewer holds at
 most one place, so a single viewer cannot crowd out the rest of chat.
+
+A ``hold`` test keeps prompts in place without answering them: the streamer's manual
+approval and the paused AI use it. Held prompts still expire and still count.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class Prompt:
     expires_at: float = field(compare=False, default=float("inf"))
     verbatim: bool = field(compare=False, default=False)  # an alert's fixed line: said as is
     done: asyncio.Future[str] | None = field(compare=False, default=None, repr=False)  # told when heard
+    approved: bool = field(compare=False, default=False)  # by the streamer (manual approval)
 
     @property
     def viewer(self) -> str:
@@ -59,6 +63,9 @@ class PromptQueue:
         self._seq = itertools.count()
         self._ready = asyncio.Event()
         self.expired = 0
+        self.rejected = 0
+        #: prompts for which this says True wait (approval, paused AI); call `wake` when it changes
+        self.hold: Callable[[Prompt], bool] | None = None
 
     def __len__(self) -> int:
         return len(self._by_viewer)
@@ -91,6 +98,9 @@ class PromptQueue:
         return Offer(True, "replaced" if held is not None else "queued", evicted)
 
     def pop(self) -> Prompt | None:
+        """The next live prompt that is not held, or None."""
+        if self.hold is not None:
+            return self._pop_unheld()
         now = self.clock()
         while self._heap:
             prompt = heapq.heappop(self._heap)
@@ -104,6 +114,45 @@ class PromptQueue:
             return prompt
         self._ready.clear()
         return None
+
+    def _pop_unheld(self) -> Prompt | None:
+        assert self.hold is not None
+        self._expire(self.clock())
+        for prompt in self.snapshot():  # small: bounded by max_size
+            if not self.hold(prompt):
+                self._forget(prompt)
+                return prompt
+        self._ready.clear()
+        return None
+
+    def wake(self) -> None:
+        """What `hold` says changed: let a waiting `get` look again."""
+        self._ready.set()
+
+    def find(self, seq: int | None = None) -> Prompt | None:
+        """The live prompt numbered ``seq``; None: the first held one, else the first."""
+        live = self.snapshot()
+        if seq is not None:
+            return next((p for p in live if p.seq == seq), None)
+        held = [p for p in live if self.hold is not None and self.hold(p)]
+        return (held or live or [None])[0]
+
+    def approve(self, seq: int | None = None) -> Prompt | None:
+        """Let a held prompt be answered (manual approval); returns it, or None."""
+        prompt = self.find(seq)
+        if prompt is not None:
+            prompt.approved = True
+            self.wake()
+        return prompt
+
+    def reject(self, seq: int | None = None) -> Prompt | None:
+        """Drop a prompt unanswered; whoever waits for it hears "rejected"."""
+        prompt = self.find(seq)
+        if prompt is not None:
+            self._forget(prompt)
+            _tell(prompt, "rejected")
+            self.rejected += 1
+        return prompt
 
     async def get(self) -> Prompt:
         """The next live prompt, waiting for one if need be."""
@@ -125,8 +174,12 @@ class PromptQueue:
 
     def _remove(self, prompt: Prompt) -> None:
         if self._by_viewer.get(prompt.message.user_login) is prompt:
-            del self._by_viewer[prompt.message.user_login]
             _tell(prompt, "dropped")
+        self._forget(prompt)
+
+    def _forget(self, prompt: Prompt) -> None:
+        if self._by_viewer.get(prompt.message.user_login) is prompt:
+            del self._by_viewer[prompt.message.user_login]
         # the heap entry is skipped lazily on pop; compact when it grows stale
         if len(self._heap) > 4 * max(8, len(self._by_viewer)):
             self._heap = [p for p in self._heap if self._by_viewer.get(p.message.user_login) is p]

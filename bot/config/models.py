@@ -215,6 +215,7 @@ class ChatConfig(Section):
     sample_rate: float = Field(0.2, ge=0.0, le=1.0)  # policy "all": share of plain chat answered
     names: list[str] = Field(default_factory=list)  # extra names the avatar answers to
     min_bits: int = Field(1, ge=1)  # a cheer of at least this many bits is a paid prompt
+    approval: Literal["auto", "manual"] = "auto"  # manual: you approve each prompt on the dashboard
     queue: QueueConfig = Field(default_factory=QueueConfig)
 
 

@@ -106,3 +106,59 @@ def test_skip_and_mute(defaults, llama_backend, piper_engine, session_loop, tmp_
     session_loop.run_until_complete(asyncio.wait_for(scenario(), 120))
     assert flow.skipped == 1
     assert [a[0] for a in answers] == ["b", "c"]
+
+
+def test_pause_approval_and_panic(defaults, llama_backend, piper_engine, session_loop, tmp_path):
+    """Pausing the AI holds prompts, manual approval answers only what the streamer lets
+    through, and panic silences, empties the queue and pauses, while alert lines still
+    play once resumed."""
+    flow, sink, answers, audit = build(defaults, llama_backend, piper_engine, tmp_path)
+    stops = []
+    flow.stop_sound = lambda: stops.append("stop")
+
+    async def until(condition, timeout=60.0):
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while not condition():
+            assert loop.time() < end, "timed out"
+            await asyncio.sleep(0.02)
+
+    async def scenario():
+        runner = asyncio.create_task(flow.run())
+        flow.pause_ai()
+        flow.receive(ChatMessage("Mochi what is your name?", "a"))
+        await asyncio.sleep(0.3)
+        assert flow.answered == 0 and len(flow.queue) == 1  # paused: it waits
+        flow.resume_ai()
+        await until(lambda: flow.answered == 1)
+
+        flow.set_manual_approval(True)
+        flow.receive(ChatMessage("Mochi say something rude", "b"))
+        flow.receive(ChatMessage("Mochi say hi to chat", "c"))
+        await asyncio.sleep(0.3)
+        assert flow.answered == 1 and len(flow.queue) == 2
+        assert flow.queue.reject().viewer == "b"  # the streamer says no
+        assert flow.queue.approve().viewer == "c"
+        await until(lambda: flow.answered == 2)
+
+        flow.set_manual_approval(False)
+        flow.pipeline.brain.persona = flow.pipeline.brain.persona.model_copy(update={"max_reply_sentences": 6})
+        flow.receive(ChatMessage("Mochi tell me a very long story about dragons", "d"))
+        flow.receive(ChatMessage("Mochi and another one", "e"))
+        await until(lambda: flow.speaking)
+        said = flow.panic()
+        assert "1 waiting prompts dropped" in said and flow.muted and flow.ai_paused
+        await until(lambda: not flow.speaking)
+        assert len(flow.queue) == 0 and stops  # the speakers (and overlays) were told to stop
+        flow.receive(ChatMessage("Mochi are you there?", "f"))
+        heard = asyncio.create_task(flow.speak_event("Thanks for the raid!", viewer="g", key="r1", verbatim=True))
+        await asyncio.sleep(0.3)
+        assert heard.done() and heard.result() == "muted"  # muted: alerts are not queued either
+        flow.resume()
+        await until(lambda: flow.answered == 3)  # f's question, once resumed
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+    session_loop.run_until_complete(asyncio.wait_for(scenario(), 180))
+    assert [a[0] for a in answers] == ["a", "c", "f"]
+    assert flow.skipped == 1

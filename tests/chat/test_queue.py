@@ -75,3 +75,40 @@ async def test_get_waits_for_a_prompt_and_clear_empties():
     q.offer(m("b"), "x", Priority.ASK)
     q.offer(m("c"), "y", Priority.CHAT)
     assert q.clear() == 2 and len(q) == 0 and q.pop() is None
+
+
+def test_held_prompts_wait_in_place_until_approved_or_rejected():
+    q = PromptQueue(clock=Clock())
+    q.hold = lambda p: not p.approved and not p.verbatim
+    q.offer(m("a"), "ask a", Priority.ASK)
+    q.offer(m("b"), "paid b", Priority.EVENT)
+    q.offer(m("alert"), "thanks for the raid!", Priority.EVENT, verbatim=True)
+    assert q.pop().text == "thanks for the raid!"  # an alert's own line is never held
+    assert q.pop() is None and len(q) == 2  # both wait, in their places
+    assert q.find().text == "paid b"  # approve/reject act on the first held by default
+    assert q.reject().text == "paid b" and q.rejected == 1
+    a = q.find()
+    assert q.approve(a.seq) is a and q.pop() is a
+    assert q.approve() is None and q.reject(12345) is None  # nothing left / no such prompt
+
+
+def test_held_prompts_still_expire_and_the_heap_stays_compact():
+    clock = Clock()
+    q = PromptQueue(max_size=5, clock=clock)
+    q.hold = lambda p: True
+    for i in range(200):  # a flood of viewers while everything is held
+        q.offer(m(f"v{i}"), "hi", Priority.CHAT)
+        clock.t += 1.0
+    assert len(q) <= 5 and len(q._heap) <= 4 * 8
+    assert q.expired > 0
+
+
+async def test_get_wakes_when_a_prompt_is_approved():
+    q = PromptQueue(clock=Clock())
+    q.hold = lambda p: not p.approved
+    q.offer(m("a"), "ask a", Priority.ASK)
+    waiter = asyncio.create_task(q.get())
+    await asyncio.sleep(0.05)
+    assert not waiter.done()
+    q.approve()
+    assert (await asyncio.wait_for(waiter, 1)).text == "ask a"

@@ -79,3 +79,34 @@ async def test_headless_overlay_plays_and_moves_the_mouth():
     assert all(f.mouth["aa"] < 0.2 for f in spoken if f.viseme == "sil" and f is spoken[0])
     assert frames[-1].mouth["aa"] == 0.0 and frames[-1].caption == ""  # closed after the speech
     assert commands == [("skip", ""), ("vfx", "fireworks")]
+
+
+async def test_the_bot_stops_an_overlays_buffered_speech():
+    """Skip, mute and panic on the bot's side reach the overlay: what it still holds is dropped."""
+    from bot.link import protocol
+    from bot.live import stop_everywhere
+
+    server = LinkServer(TOKEN, port=0, persona="Mochi")
+    await server.start()
+    overlay = OverlayCore(server.url, TOKEN, play=False, fps=60, lead_s=0.0)
+    runner = asyncio.create_task(overlay.run())
+    local = []
+    try:
+        await asyncio.wait_for(overlay.link.connected.wait(), 5)
+        sink = LinkSink(server)
+        utt = Utterance("u2", "coolguy42", "tell me a story")
+        await sink.start(utt)
+        for i in range(5):  # 3 s buffered at the overlay
+            await sink.segment(segment("u2", i))
+        await sink.finish(utt, UtteranceStats(text="a story"))
+        while overlay.clock.at(overlay.clock.cursor) is None:
+            await asyncio.sleep(0.01)
+        stop_everywhere(lambda: local.append("speakers"), server)()
+        assert await server.wait_heard("u2", timeout=2)  # reported skipped, long before 3 s
+        await asyncio.sleep(0.1)
+        assert overlay.clock.at(overlay.clock.cursor) is None and local == ["speakers"]
+        assert protocol.overlay_action("stop") in list(overlay.state.actions)
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+        await server.close()
