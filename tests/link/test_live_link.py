@@ -44,7 +44,9 @@ async def test_vtbot_run_serves_an_overlay(tmp_path):
                 break
             await asyncio.sleep(0.05)
         kinds = [e["type"] for e in events if e["type"] != "result"]
-        assert kinds == ["welcome", "vfx", "vfx", "speech.start", "speech.end"]
+        # mute told the overlay to drop what it held ("stop"), then the answer came
+        assert kinds == ["welcome", "vfx", "vfx", "overlay", "speech.start", "speech.end"]
+        assert next(e for e in events if e["type"] == "overlay")["name"] == "stop"
         effects = [(e["name"], e["params"]["intensity"]) for e in events if e["type"] == "vfx"]
         assert effects == [("fireworks", 1.0), ("confetti", 2.5)]
         assert segments and all(s.visemes.n_samples == len(s.pcm) for s in segments)
