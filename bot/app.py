@@ -100,7 +100,8 @@ async def build_runtime(loaded: LoadedConfig, console: Console, *, with_brain: b
     speaker = Speaker(tts, sinks)
     pipeline = audit = None
     if brain is not None and moderator is not None:
-        audit = AuditLog(cfg.moderation.audit_log)
+        audit = AuditLog(cfg.moderation.audit_log, max_bytes=int(cfg.moderation.audit_max_mb * 1024 * 1024),
+                         backups=cfg.moderation.audit_backups)
         guard = OutputGuard(moderator.output, audit, cfg.moderation.replacement)
         pipeline = SpeechPipeline(brain, speaker, cfg.chunker, [guard, RepeatGuard()])
     return Runtime(loaded, tts, speaker, brain, pipeline, player, writer, sinks, moderator, audit)

@@ -219,14 +219,15 @@ def run(
     play: Annotated[bool, typer.Option("--play/--no-play", help="Play on the sound device.")] = True,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write each answer as WAV/JSON here.")] = None,
     name: Annotated[str, typer.Option("--as", help="Your name when you type in the terminal.")] = "streamer",
+    dashboard: Annotated[Optional[bool], typer.Option("--dashboard/--plain", help="The live dashboard, or plain log lines (default: the dashboard in a terminal, plain when piped).")] = None,
 ) -> None:
     """Go live: Twitch chat (when twitch.enabled) and the terminal → moderation → answers aloud."""
-    from bot.live import TwitchSetupError, run_live
+    from bot.live import TwitchSetupError, dashboard_wanted, run_live
 
     loaded = _load(ctx)
     try:
         _run(run_live(loaded, console, play=play, out_dir=out, console_name=name,
-                      config_file=ctx.obj.config_file))
+                      config_file=ctx.obj.config_file, dashboard=dashboard_wanted(dashboard)))
     except TwitchSetupError as e:
         err_console.print(f"[bold red]twitch:[/] {e}")
         raise typer.Exit(2) from None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from bot.app import Runtime, build_runtime
 from bot.chat.commands import ChatCommands
@@ -29,6 +30,7 @@ from bot.link.server import LinkServer, LinkSink
 from bot.link.token import load_or_create
 from bot.logs import add_secret
 from bot.overlay_process import OverlayProcess
+from bot.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -194,11 +196,30 @@ async def load_twitch_tokens(loaded: LoadedConfig):
     return store, bot_account, broadcaster, client_secret
 
 
+async def handle_console_line(bot: LiveBot, text: str, name: str) -> str | None:
+    """One line the streamer typed (terminal or dashboard): a /command, or chat to the
+    avatar as the broadcaster. Returns what to show them, if anything."""
+    msg = ChatMessage(text, name, badges=frozenset({"broadcaster"}), source="console")
+    if text.startswith("/"):
+        names = bot.commands.names()
+        word, _, args = text[1:].partition(" ")
+        key = next((k for k, ws in names.items() if word.lower() in ws), None)
+        if key is None:
+            return f"commands: {' '.join('/' + ws[0] for ws in names.values())} /quit"
+        reply = await bot.commands.run(key, msg, args)
+        return reply.text if reply is not None else None
+    got = bot.flow.receive(msg)
+    if got.verdict is not None and not got.verdict.allowed:
+        return f"blocked: {got.verdict.reason} — {got.verdict.detail}"
+    if got.triage is None:
+        bot.flow.ask(msg, text, Priority.ASK)  # the streamer talking to the avatar
+    return None
+
+
 async def console_chat(bot: LiveBot, console: Console, name: str, *, keep_running: bool) -> None:
     """The terminal as chat: the streamer's lines and /commands. When stdin ends, the
     bot stops, unless ``keep_running`` (Twitch is connected): then it runs until Ctrl-C."""
     interactive = sys.stdin.isatty()
-    names = bot.commands.names()
     while True:
         try:
             text = await asyncio.to_thread(input, f"{name}> " if interactive else "")
@@ -212,22 +233,24 @@ async def console_chat(bot: LiveBot, console: Console, name: str, *, keep_runnin
             continue
         if text in ("/quit", "/exit"):
             return
-        msg = ChatMessage(text, name, badges=frozenset({"broadcaster"}), source="console")
-        if text.startswith("/"):
-            word, _, args = text[1:].partition(" ")
-            key = next((k for k, ws in names.items() if word.lower() in ws), None)
-            if key is None:
-                console.print(f"commands: {' '.join('/' + ws[0] for ws in names.values())} /quit")
-                continue
-            reply = await bot.commands.run(key, msg, args)
-            if reply is not None:
-                console.print(f"[dim]{reply.text}[/]")
-            continue
-        got = bot.flow.receive(msg)
-        if got.verdict is not None and not got.verdict.allowed:
-            console.print(f"[yellow]blocked:[/] {got.verdict.reason} — {got.verdict.detail}")
-        elif got.triage is None:
-            bot.flow.ask(msg, text, Priority.ASK)  # the streamer talking to the avatar
+        shown = await handle_console_line(bot, text, name)
+        if shown is not None:
+            style = "yellow" if shown.startswith("blocked:") else "dim"
+            console.print(f"[{style}]{escape(shown)}[/]")
+
+
+async def run_dashboard(bot: LiveBot, monitor, name: str, *, twitch_state=None) -> None:
+    """The terminal dashboard until the streamer quits it (Ctrl+Q or /quit)."""
+    from bot.dashboard.actions import DashboardActions
+    from bot.dashboard.app import Dashboard
+    from bot.dashboard.wiring import logs_to_monitor, watch_bot
+
+    watch_bot(monitor, bot, twitch_state=twitch_state)
+    actions = DashboardActions(bot.flow, bot.controls)
+    app = Dashboard(monitor, bot.flow, actions, persona=bot.runtime.loaded.config.persona.name,
+                    on_line=lambda text: handle_console_line(bot, text, name))
+    with logs_to_monitor(monitor):
+        await app.run_async()
 
 
 def overlay_window_wanted(loaded: LoadedConfig) -> bool:
@@ -247,15 +270,26 @@ async def open_overlay(loaded: LoadedConfig, link: LinkServer, console: Console,
     return proc
 
 
+def dashboard_wanted(choice: bool | None) -> bool:
+    """The dashboard when asked, else whenever both ends of the terminal are a TTY."""
+    if choice is not None:
+        return choice
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_dir: Path | None,
-                   console_name: str = "streamer", config_file: Path | None = None) -> None:
+                   console_name: str = "streamer", config_file: Path | None = None,
+                   dashboard: bool = False) -> None:
+    from bot.monitor import BotMonitor
     from bot.transcript import TranscriptSink
 
     cfg = loaded.config
-    transcript = TranscriptSink(console, cfg.persona.name, None, echo_viewer=True)
+    monitor = BotMonitor(persona=cfg.persona.name)
     link = make_link(loaded) if cfg.link.enabled else None
     window = link is not None and overlay_window_wanted(loaded)
-    sinks = [transcript] + ([LinkSink(link)] if link is not None else [])
+    # the dashboard shows the conversation itself; the plain mode prints a transcript
+    first: list = [monitor] if dashboard else [TranscriptSink(console, cfg.persona.name, None, echo_viewer=True)]
+    sinks = first + ([LinkSink(link)] if link is not None else [])
     rt = await build_runtime(loaded, console, with_brain=True, play=play and not window, out_dir=out_dir,
                              extra_sinks=sinks)
     flow, commands, controls = build_flow(loaded, rt)
@@ -284,8 +318,10 @@ async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_di
     import gc
 
     gc.freeze()  # models and word lists are loaded for good: keep them out of GC passes
+    supervisor = Supervisor()
+    supervisor.install()
     try:
-        bot.tasks.append(asyncio.create_task(flow.run(), name="answers"))
+        bot.tasks.append(asyncio.create_task(supervisor.keep_running("answers", flow.run), name="answers"))
         if events is not None:
             await events.start()
             if events.obs is not None:
@@ -293,6 +329,7 @@ async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_di
             if events.triggers is not None:
                 console.print(f"[green]✓[/] alerts: {len(events.bus.rules.rules)} rules; rehearse with "
                               "`vtbot trigger cheer --bits 500`")
+        state = None
         if cfg.twitch.enabled:
             from .twitch.client import ConnectionState, TwitchChat, run_with_backoff
 
@@ -310,9 +347,12 @@ async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_di
 
             bot.tasks.append(asyncio.create_task(run_with_backoff(make, state), name="twitch"))
             console.print(f"[green]✓[/] Twitch: #{broadcaster.login} as {bot_token.login}")
-        console.print(f"[bold]{cfg.persona.name}[/] is live. Type to talk as {console_name}; "
-                      "/help lists commands, /quit ends.")
-        await console_chat(bot, console, console_name, keep_running=cfg.twitch.enabled)
+        if dashboard:
+            await run_dashboard(bot, monitor, console_name, twitch_state=state)
+        else:
+            console.print(f"[bold]{cfg.persona.name}[/] is live. Type to talk as {console_name}; "
+                          "/help lists commands, /quit ends.")
+            await console_chat(bot, console, console_name, keep_running=cfg.twitch.enabled)
     finally:
         for task in bot.tasks:
             task.cancel()

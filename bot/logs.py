@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -54,7 +55,9 @@ def setup_logging(level: str, secrets: Iterable[str] = (), file: Path | None = N
         handlers.append(h)
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
-        fh = logging.FileHandler(file, encoding="utf-8")
+        # rotated: hours of a busy stream must not fill the disk
+        fh = logging.handlers.RotatingFileHandler(file, maxBytes=20 * 1024 * 1024, backupCount=5,
+                                                  encoding="utf-8")
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handlers.append(fh)
     for h in handlers:

@@ -64,7 +64,7 @@ class EventBus:
         plan = []
         for rule, held in matched:
             if held:
-                log.info("events: %s: rule %r %s", _describe(event), rule.name, held)
+                log.info("events: %s: rule %r %s", describe_event(event), rule.name, held)
                 continue
             plan += [(rule.name, action) for action in rule.actions]
         full = bool(plan) and self._queue.qsize() >= self.max_waiting
@@ -74,7 +74,7 @@ class EventBus:
         if not planned:
             self.counts["no rule"] += 1
             self._tell("no rule", event, None)
-            log.info("events: %s: no rule applies", _describe(event))
+            log.info("events: %s: no rule applies", describe_event(event))
             return "no rule"
         alert = Alert(event, planned)
         if full:
@@ -82,12 +82,12 @@ class EventBus:
                 self.journal.mark(p.id, "skipped", "alert queue full")
             self.journal.finish(event.key)
             log.warning("events: %s: %d alerts are waiting; this one is skipped (journaled)",
-                        _describe(event), self._queue.qsize())
+                        describe_event(event), self._queue.qsize())
             self._tell("skipped", event, alert)
             return "skipped"
         self._queue.put_nowait(alert)
         self._tell("queued", event, alert)
-        log.info("events: %s → %s", _describe(event), ", ".join(sorted({p.rule for p in planned})))
+        log.info("events: %s → %s", describe_event(event), ", ".join(sorted({p.rule for p in planned})))
         return "queued"
 
     def _dropped(self, event: StreamEvent) -> str:
@@ -115,7 +115,7 @@ class EventBus:
                 continue
             resumed += 1
             log.warning("events: resuming the alert for %s: %d of %d actions left",
-                        _describe(open_alert.event), len(left), len(open_alert.actions))
+                        describe_event(open_alert.event), len(left), len(open_alert.actions))
             alert = Alert(open_alert.event, left, resumed=True)
             self._queue.put_nowait(alert)
             self._tell("resumed", open_alert.event, alert)
@@ -169,7 +169,7 @@ class EventBus:
         await self.runner.close()
 
 
-def _describe(event: StreamEvent) -> str:
+def describe_event(event: StreamEvent) -> str:
     detail = {"cheer": f"{event.bits} bits", "donation": f"{event.amount:g} {event.currency}".strip(),
               "gift": f"{event.count} subs", "raid": f"{event.viewers} viewers", "resub": f"{event.months} months",
               "redeem": event.reward, "sub": f"tier {event.tier}" if event.tier else "",

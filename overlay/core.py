@@ -48,10 +48,11 @@ class Frame:
 
 @dataclass
 class OverlayState:
-    frames: deque[Frame] = field(default_factory=lambda: deque(maxlen=10_000))
+    # the last minute at 30 FPS (a frame holds its pose: ~3 KB); kept for tests and checks
+    frames: deque[Frame] = field(default_factory=lambda: deque(maxlen=1_800))
     effects: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))  # history
     vfx_queue: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=64))  # for the window
-    actions: list[dict[str, Any]] = field(default_factory=list)
+    actions: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=64))  # for the window
     captions: bool = True
 
 

@@ -184,7 +184,7 @@ class OverlayWindow(QOpenGLWidget):
     def _tick(self) -> None:
         actions = self.core.state.actions
         while actions:
-            action = actions.pop(0)
+            action = actions.popleft()
             if action.get("name") == "reload":
                 self.reload_avatar()
         queue = self.core.state.vfx_queue

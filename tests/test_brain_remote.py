@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -24,6 +21,7 @@ from bot.brain.openai_backend import OpenAIBackend
 from bot.config.models import LLMConfig, OllamaConfig, OpenAIConfig
 
 from .conftest import free_port
+from .llama_server import start_llama_server
 
 PARAMS = GenerationParams(max_tokens=16, temperature=0.0, top_p=1.0)
 MSGS = [ChatMessage("system", "You are Mochi."), ChatMessage("user", "coolguy42 says: hi")]
@@ -155,29 +153,7 @@ def test_brain_gives_up_after_retries_without_crashing(defaults):
 @pytest.fixture(scope="module")
 def openai_server(tmp_path_factory):
     """The real llama-cpp-python OpenAI-compatible server, serving SmolLM2."""
-    from bot.brain.llamacpp_backend import embedded_model_path
-
-    port = free_port()
-    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w+b")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_model_path()),
-         "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
-         "--n_threads", "2", "--n_ctx", "1024"],
-        stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/models", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(log.read().decode(errors="replace")[-2000:])
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError("llama_cpp.server did not start")
+    proc, url = start_llama_server(free_port(), tmp_path_factory.mktemp("llama-server") / "server.log")
     yield url
     proc.terminate()
     proc.wait(10)

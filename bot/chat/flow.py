@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -72,6 +73,7 @@ class ChatFlow:
         self._unmuted.set()
         self.answered = 0
         self.skipped = 0
+        self.failed = 0
         self._picking = False  # between taking a prompt and starting its answer
         self.ai_paused = False  # the brain answers nothing; fixed alert lines still play
         self.manual_approval = manual_approval  # the streamer approves each prompt first
@@ -90,6 +92,7 @@ class ChatFlow:
         if msg.message_id:
             if msg.message_id in self._seen:
                 log.debug("duplicate delivery of %s ignored", msg.message_id)
+                self._notify("on_received", msg, Received(None), 0.0)
                 return Received(None)
             self._seen[msg.message_id] = None
             if len(self._seen) > self._dedupe:
@@ -166,6 +169,11 @@ class ChatFlow:
                 continue
             try:
                 await self.answer(prompt)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - one failed answer never ends the stream
+                self.failed += 1
+                log.exception("answering %s failed; going on with the next prompt", prompt.viewer)
             finally:
                 self._picking = False
 
@@ -178,6 +186,8 @@ class ChatFlow:
             outcome = "heard" if stats is not None else outcome
             return stats
         finally:
+            if stats is None and outcome == "skipped" and sys.exc_info()[0] not in (None, asyncio.CancelledError):
+                outcome = "failed"
             if prompt.done is not None and not prompt.done.done():
                 prompt.done.set_result(outcome)
             self._notify("on_answer_end", prompt, stats, outcome)

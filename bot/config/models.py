@@ -183,6 +183,8 @@ class ModerationConfig(Section):
     exempt_badges: list[str] = Field(default_factory=lambda: ["broadcaster"])  # skip spam/rate
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
     audit_log: Path | None = Path("vtbot-output/moderation.jsonl")
+    audit_max_mb: float = Field(20.0, gt=0, le=10_000)  # the audit log rotates at this size
+    audit_backups: int = Field(5, ge=0, le=100)  # rotated files kept (moderation.jsonl.1 ...)
     replacement: str = "Let's keep it friendly in here."  # said for a blocked piece; "" drops it
 
     @field_validator("patterns")

@@ -10,11 +10,11 @@ is disconnected rather than allowed to hold the bot back.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot.speech.segment import SpeechSegment, Utterance, UtteranceStats
+from bot.tokens import tokens_match
 
 from . import protocol as p
 
@@ -34,6 +35,7 @@ CLOSE_BAD_HELLO, CLOSE_BAD_TOKEN, CLOSE_VERSION, CLOSE_TOO_SLOW, CLOSE_BAD_FRAME
 HELLO_TIMEOUT_S = 5.0
 MAX_BAD_FRAMES = 5
 SEND_QUEUE = 256  # frames waiting for one client
+RECENT_UTTERANCES = 64  # utterances whose playback reports are tracked
 
 
 @dataclass(eq=False)
@@ -59,8 +61,9 @@ class LinkServer:
         self.clients: set[Client] = set()
         self._runner: web.AppRunner | None = None
         self._seq = 0
+        # per recent utterance: segments sent, segments reported heard (the oldest forgotten)
         self._heard: dict[str, set[int]] = {}
-        self._segments: dict[str, int] = {}
+        self._segments: OrderedDict[str, int] = OrderedDict()
         self._heard_changed = asyncio.Event()
         self.refused = 0
 
@@ -131,7 +134,7 @@ class LinkServer:
             return await self._refuse(ws, CLOSE_BAD_HELLO, str(e), remote)
         if not isinstance(hello, p.Hello):
             return await self._refuse(ws, CLOSE_BAD_HELLO, "the first message must be a hello", remote)
-        if not hmac.compare_digest(hello.token.encode(), self.token.encode()):
+        if not tokens_match(hello.token, self.token):
             return await self._refuse(ws, CLOSE_BAD_TOKEN, "wrong token", remote)
         if hello.protocol != p.PROTOCOL_VERSION:
             return await self._refuse(ws, CLOSE_VERSION,
@@ -161,7 +164,8 @@ class LinkServer:
                     ok, message = False, f"{msg.name} failed: {type(e).__name__}"
             self._send(client, p.result(msg.id, msg.name, ok, message))
         elif isinstance(msg, p.Playback):
-            if msg.event in ("finished", "skipped"):
+            # only for speech this bot sent: a client cannot grow the table with made-up ids
+            if msg.event in ("finished", "skipped") and msg.utterance_id in self._segments:
                 self._heard.setdefault(msg.utterance_id, set()).add(msg.index)
                 self._heard_changed.set()
         else:
@@ -201,15 +205,21 @@ class LinkServer:
     # -- speech sink ---------------------------------------------------------------------
 
     async def start_utterance(self, utterance: Utterance) -> None:
-        self._segments[utterance.id] = 0
+        self._track(utterance.id, 0)
         self.broadcast(p.speech_start(utterance.id, utterance.viewer, utterance.prompt))
 
     async def segment(self, segment: SpeechSegment) -> None:
         self._seq = (self._seq + 1) % 2**32
-        self._segments[segment.utterance_id] = segment.index + 1
+        self._track(segment.utterance_id, segment.index + 1)
         self.broadcast(p.speech_segment(segment.utterance_id, segment.index, self._seq, segment.caption,
                                         segment.sample_rate, len(segment.pcm), segment.timeline.to_dict()))
         self.broadcast(p.pack_audio(self._seq, segment.sample_rate, segment.pcm))
+
+    def _track(self, utterance_id: str, sent: int) -> None:
+        self._segments[utterance_id] = sent
+        while len(self._segments) > RECENT_UTTERANCES:
+            old, _ = self._segments.popitem(last=False)
+            self._heard.pop(old, None)
 
     async def finish(self, utterance: Utterance, stats: UtteranceStats) -> None:
         self.broadcast(p.speech_end(utterance.id, stats.text, stats.cut))
@@ -249,6 +259,12 @@ class LinkSink:
 
     async def segment(self, segment: SpeechSegment) -> None:
         await self.server.segment(segment)
+
+    def _track(self, utterance_id: str, sent: int) -> None:
+        self._segments[utterance_id] = sent
+        while len(self._segments) > RECENT_UTTERANCES:
+            old, _ = self._segments.popitem(last=False)
+            self._heard.pop(old, None)
 
     async def finish(self, utterance: Utterance, stats: UtteranceStats) -> None:
         await self.server.finish(utterance, stats)

@@ -64,6 +64,7 @@ class Speaker:
                 stats.tts_compute_s += time.perf_counter() - t_req
                 if stats.first_audio_s is None:
                     stats.first_audio_s = time.perf_counter() - t0
+                    stats.tts_first_chunk_s = time.perf_counter() - t_req
                 segment = SpeechSegment(utterance.id, index, piece.text, chunk.pcm, chunk.sample_rate,
                                         builder.timeline(chunk))
                 index += 1
@@ -90,6 +91,9 @@ class Speaker:
         except TTSError as e:
             stats.error = f"voice: {e}"
             log.error("voice failed: %s", e)
+        except Exception as e:  # noqa: BLE001 - a voice bug ends this line, not the bot
+            stats.error = f"voice: {type(e).__name__}: {e}"
+            log.exception("voice failed")
         finally:
             stats.total_s = time.perf_counter() - t0
             await self.sinks.finish(utterance, stats)
@@ -157,6 +161,9 @@ class SpeechPipeline:
             except BrainUnavailable as e:
                 stats.error = f"brain: {e}"
                 log.error("brain unavailable: %s", e)
+            except Exception as e:  # noqa: BLE001 - the backend died mid-answer: say so, go on
+                stats.error = f"brain: {type(e).__name__}: {e}"
+                log.exception("brain failed mid-answer")
             finally:
                 stats.generation_s = time.perf_counter() - t0
                 await queue.put(_END)
@@ -172,6 +179,9 @@ class SpeechPipeline:
         except TTSError as e:
             stats.error = f"voice: {e}"
             log.error("voice failed: %s", e)
+        except Exception as e:  # noqa: BLE001 - a voice bug ends this answer, not the bot
+            stats.error = f"voice: {type(e).__name__}: {e}"
+            log.exception("voice failed")
         finally:
             if not producer.done():
                 producer.cancel()

@@ -47,6 +47,7 @@ class UtteranceStats:
     first_token_s: float | None = None
     first_piece_s: float | None = None
     first_audio_s: float | None = None
+    tts_first_chunk_s: float | None = None  # the first piece's request → its first audio
     tokens: int = 0
     generation_s: float = 0.0
     audio_s: float = 0.0
@@ -71,7 +72,8 @@ class UtteranceStats:
     def as_dict(self) -> dict[str, object]:
         return {
             "first_token_s": self.first_token_s, "first_piece_s": self.first_piece_s,
-            "first_audio_s": self.first_audio_s, "tokens": self.tokens,
+            "first_audio_s": self.first_audio_s,
+            "tts_first_chunk_s": self.tts_first_chunk_s, "tokens": self.tokens,
             "tokens_per_s": self.tokens_per_s, "generation_s": self.generation_s,
             "audio_s": self.audio_s, "tts_compute_s": self.tts_compute_s, "tts_rtf": self.tts_rtf,
             "pieces": self.pieces, "total_s": self.total_s, "text": self.text, "error": self.error,

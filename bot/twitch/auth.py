@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hmac
 import inspect
 import json
 import logging
@@ -32,6 +31,8 @@ from twitchio import HTTPException, Scopes
 from twitchio.authentication import OAuth
 from twitchio.http import Route
 from twitchio.utils import MISSING
+
+from bot.tokens import tokens_match
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ class Secret:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Secret):
             return NotImplemented
-        return hmac.compare_digest(self._value.encode(), other._value.encode())
+        return tokens_match(self._value, other._value)
 
     def __hash__(self) -> int:
         return hash(self._value)

@@ -21,7 +21,6 @@ room for real Ko-fi traffic.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import time
@@ -32,6 +31,7 @@ from pydantic import SecretStr
 
 from bot.config.models import KofiConfig
 from bot.logs import add_secret
+from bot.tokens import tokens_match
 from events.model import StreamEvent
 
 from .common import (CONNECTED, CONNECTING, OnState, Publish, StateReporter, disconnected,
@@ -197,7 +197,7 @@ class KofiWebhook:
     def _token_ok(self, given: Any) -> bool:
         if not isinstance(given, str):
             return False
-        return hmac.compare_digest(given.encode(), self._token.get_secret_value().encode())
+        return tokens_match(given, self._token.get_secret_value())
 
     async def _accept(self, payload: dict[str, Any], remote: str) -> web.Response:
         kind = payload.get("type")

@@ -8,7 +8,6 @@ rate-limits; the events it makes are ordinary `StreamEvent`s with source "trigge
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import time
@@ -18,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
+
+from bot.tokens import tokens_match
 
 from ..model import EVENT_TYPES, StreamEvent
 
@@ -94,7 +95,7 @@ class TriggerServer:
             return _answer(429, "slow down")
         auth = request.headers.get("Authorization", "")
         given = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
-        if not hmac.compare_digest(given.encode(), self.token.encode()):
+        if not tokens_match(given, self.token):
             log.warning("events: a trigger without the right token from %s was refused", request.remote)
             return _answer(401, "the trigger token is missing or wrong")
         if request.content_length is not None and request.content_length > MAX_BODY:

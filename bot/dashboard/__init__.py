@@ -1,0 +1,1 @@
+"""The terminal dashboard `vtbot run` shows: what the bot does, and keys to take over."""

@@ -1,0 +1,44 @@
+"""Rolling percentiles over the last N samples: what the dashboard's timings show."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+
+class RollingStat:
+    """The last ``window`` values of one timing (seconds); p50/p95 on demand."""
+
+    def __init__(self, window: int = 200):
+        self.window = window
+        self._values: deque[float] = deque(maxlen=window)
+        self.count = 0  # every sample ever added, not only the window's
+
+    def add(self, value: float | None) -> None:
+        if value is None or not math.isfinite(value):
+            return
+        self._values.append(float(value))
+        self.count += 1
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @property
+    def last(self) -> float | None:
+        return self._values[-1] if self._values else None
+
+    def percentile(self, q: float) -> float | None:
+        """The ``q``-th percentile (0-100) of the window, nearest-rank; None when empty."""
+        if not self._values:
+            return None
+        ordered = sorted(self._values)
+        rank = max(1, math.ceil(q / 100.0 * len(ordered)))
+        return ordered[min(rank, len(ordered)) - 1]
+
+    @property
+    def p50(self) -> float | None:
+        return self.percentile(50)
+
+    @property
+    def p95(self) -> float | None:
+        return self.percentile(95)
