@@ -83,7 +83,20 @@ def test_connection_rows_and_a_broken_probe():
     assert monitor.connections()[0].state == "down"  # shown as trouble, never raised
 
 
-def test_log_lines_reach_the_panel_redacted(tmp_path):
+@pytest.fixture
+def own_logging():
+    """setup_logging replaces the root handlers; put the test runner's back after."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    for h in handlers:
+        root.addHandler(h)
+    root.setLevel(level)
+
+
+def test_log_lines_reach_the_panel_redacted(tmp_path, own_logging):
     setup_logging("INFO", ["hunter2-secret-token"], rich_console=False)
     monitor = BotMonitor()
     log = logging.getLogger("vtbot.test")
