@@ -19,7 +19,7 @@ from bot.speech.pipeline import Speaker, SpeechPipeline
 from bot.speech.repeat_guard import RepeatGuard
 from bot.speech.player import AudioDeviceError, AudioPlayer, resolve_output_device
 from bot.speech.sink import SpeechSink
-from bot.speech.tts.base import TTSEngine
+from bot.speech.tts.base import TTSEngine, describe_voice
 from bot.speech.tts.factory import make_tts
 from bot.speech.wav_writer import WavJsonWriter
 
@@ -82,7 +82,7 @@ async def build_runtime(loaded: LoadedConfig, console: Console, *, with_brain: b
     brain = Brain(make_backend(cfg.llm, loaded.secrets), cfg.persona, cfg.llm) if with_brain else None
     moderator = Moderator(cfg.moderation) if with_brain else None
     with console.status("loading models…", spinner="dots"):
-        loads = [_timed_load(console, f"voice: {getattr(tts, 'describe', lambda: tts.name)()}", tts.load())]
+        loads = [_timed_load(console, f"voice: {describe_voice(tts)}", tts.load())]
         if brain is not None:
             loads.append(_timed_load(console, f"brain: {brain.backend.describe()}", _load_brain(brain)))
         if moderator is not None:

@@ -166,6 +166,7 @@ def _display_check(loaded) -> Check:
 
 async def _model_checks(loaded) -> list[Check]:
     from bot.brain import make_backend
+    from bot.speech.tts.base import describe_voice
     from bot.speech.tts.factory import make_tts
 
     cfg = loaded.config
@@ -183,7 +184,7 @@ async def _model_checks(loaded) -> list[Check]:
         tts = make_tts(cfg.tts)
         try:
             await tts.load()
-            return f"{getattr(tts, 'describe', lambda: tts.name)()} · {tts.sample_rate} Hz"
+            return f"{describe_voice(tts)} · {tts.sample_rate} Hz"
         finally:
             await tts.close()
 

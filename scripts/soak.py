@@ -40,6 +40,7 @@ from bot.config import load_config  # noqa: E402
 from bot.link.server import LinkServer, LinkSink  # noqa: E402
 from bot.live import build_flow  # noqa: E402
 from bot.monitor import BotMonitor  # noqa: E402
+from bot.monitor.rolling import percentile  # noqa: E402
 from bot.supervisor import Supervisor  # noqa: E402
 from events.actions import ActionRunner  # noqa: E402
 from events.bus import EventBus  # noqa: E402
@@ -66,13 +67,6 @@ EVENTS = [
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * PAGE / 2**20
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 class Chatter:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -185,9 +184,10 @@ class ChatFlow:
             stats = await self._answer(prompt)
             outcome = "heard" if stats is not None else outcome
             return stats
+        except Exception:
+            outcome = "failed"
+            raise
         finally:
-            if stats is None and outcome == "skipped" and sys.exc_info()[0] not in (None, asyncio.CancelledError):
-                outcome = "failed"
             if prompt.done is not None and not prompt.done.done():
                 prompt.done.set_result(outcome)
             self._notify("on_answer_end", prompt, stats, outcome)
@@ -269,7 +269,8 @@ class ChatFlow:
     def pause_ai(self) -> None:
         """The brain answers nothing until `resume_ai`; prompts wait (and may expire)."""
         self.ai_paused = True
-        if self.speaking and self._current_prompt is not None and not self._current_prompt.verbatim:
+        current = self.current
+        if current is not None and not current.verbatim:
             self.skip()
 
     def resume_ai(self) -> None:

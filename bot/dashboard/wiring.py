@@ -11,6 +11,7 @@ from typing import Any
 from bot.logs import RedactingFilter
 from bot.monitor import BotMonitor
 from bot.monitor.monitor import CONNECTING, DOWN, OFF, UP, ConnectionRow
+from bot.speech.tts.base import describe_voice
 
 
 def twitch_row(state: Any) -> ConnectionRow:
@@ -36,7 +37,7 @@ def watch_bot(monitor: BotMonitor, bot: Any, *, twitch_state: Any = None) -> Non
     if rt.brain is not None:
         monitor.describe("LLM", rt.brain.backend.describe())
     tts = rt.tts
-    monitor.describe("TTS", getattr(tts, "describe", lambda: tts.name)())
+    monitor.describe("TTS", describe_voice(tts))
     if twitch_state is not None:
         monitor.add_probe("Twitch", lambda: twitch_row(twitch_state))
     else:

@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot.listen import serve
 from bot.speech.segment import SpeechSegment, Utterance, UtteranceStats
 from bot.tokens import tokens_match
 
@@ -72,12 +73,7 @@ class LinkServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/link", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        if self.port == 0:  # the port the OS picked, as the Ko-fi webhook reads it
-            self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await serve(app, self.host, self.port)
         log.info("link: listening on ws://%s:%d/link", self.host, self.port)
 
     @property
@@ -259,12 +255,6 @@ class LinkSink:
 
     async def segment(self, segment: SpeechSegment) -> None:
         await self.server.segment(segment)
-
-    def _track(self, utterance_id: str, sent: int) -> None:
-        self._segments[utterance_id] = sent
-        while len(self._segments) > RECENT_UTTERANCES:
-            old, _ = self._segments.popitem(last=False)
-            self._heard.pop(old, None)
 
     async def finish(self, utterance: Utterance, stats: UtteranceStats) -> None:
         await self.server.finish(utterance, stats)

@@ -21,8 +21,6 @@ from bot.speech.segment import SpeechSegment, Utterance, UtteranceStats
 
 from .rolling import RollingStat
 
-log = logging.getLogger(__name__)
-
 #: stage → what it measures (seconds), in the order the dashboard lists them
 STAGES = {
     "moderation": "input gate, per chat message",
@@ -224,12 +222,12 @@ class BotMonitor:
         from events.bus import describe_event
 
         actions = list(getattr(alert, "results", None) or [])
+        self.counts[f"alert {what}"] += 1
         if what == "played":
             for row in reversed(self.events):  # the row shown while it waited
                 if row.key == event.key and row.what in ("queued", "resumed"):
                     row.what, row.actions = what, actions
                     return
-        self.counts[f"alert {what}"] += 1
         self.events.append(EventRow(self.clock(), what, str(event.type), event.who,
                                     describe_event(event), actions, event.key))
 

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """The ``q``-th percentile (0-100), nearest-rank; None when there are no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(q / 100.0 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
 
 
 class RollingStat:
@@ -29,11 +39,7 @@ class RollingStat:
 
     def percentile(self, q: float) -> float | None:
         """The ``q``-th percentile (0-100) of the window, nearest-rank; None when empty."""
-        if not self._values:
-            return None
-        ordered = sorted(self._values)
-        rank = max(1, math.ceil(q / 100.0 * len(ordered)))
-        return ordered[min(rank, len(ordered)) - 1]
+        return percentile(self._values, q)
 
     @property
     def p50(self) -> float | None:

@@ -40,6 +40,17 @@ class CutAnswer(Exception):
 _END = object()
 
 
+def voice_failed(stats: UtteranceStats, e: Exception) -> None:
+    """Record why the voice stopped: a TTSError says it plainly; anything else is a bug,
+    logged with its traceback."""
+    if isinstance(e, TTSError):
+        stats.error = f"voice: {e}"
+        log.error("voice failed: %s", e)
+    else:
+        stats.error = f"voice: {type(e).__name__}: {e}"
+        log.exception("voice failed")
+
+
 @dataclass(slots=True)
 class ChatLine:
     viewer: str
@@ -63,8 +74,9 @@ class Speaker:
             async for chunk in self.tts.stream(piece.text):
                 stats.tts_compute_s += time.perf_counter() - t_req
                 if stats.first_audio_s is None:
-                    stats.first_audio_s = time.perf_counter() - t0
-                    stats.tts_first_chunk_s = time.perf_counter() - t_req
+                    now = time.perf_counter()
+                    stats.first_audio_s = now - t0
+                    stats.tts_first_chunk_s = now - t_req
                 segment = SpeechSegment(utterance.id, index, piece.text, chunk.pcm, chunk.sample_rate,
                                         builder.timeline(chunk))
                 index += 1
@@ -88,12 +100,8 @@ class Speaker:
         await self.sinks.start(utterance)
         try:
             await self.speak_pieces(utterance, gen(), stats, t0)
-        except TTSError as e:
-            stats.error = f"voice: {e}"
-            log.error("voice failed: %s", e)
-        except Exception as e:  # noqa: BLE001 - a voice bug ends this line, not the bot
-            stats.error = f"voice: {type(e).__name__}: {e}"
-            log.exception("voice failed")
+        except Exception as e:  # noqa: BLE001 - a voice failure ends this line, not the bot
+            voice_failed(stats, e)
         finally:
             stats.total_s = time.perf_counter() - t0
             await self.sinks.finish(utterance, stats)
@@ -176,12 +184,8 @@ class SpeechPipeline:
         producer = asyncio.create_task(produce(), name=f"brain-{utterance.id}")
         try:
             await self.speaker.speak_pieces(utterance, pieces(), stats, t0)
-        except TTSError as e:
-            stats.error = f"voice: {e}"
-            log.error("voice failed: %s", e)
-        except Exception as e:  # noqa: BLE001 - a voice bug ends this answer, not the bot
-            stats.error = f"voice: {type(e).__name__}: {e}"
-            log.exception("voice failed")
+        except Exception as e:  # noqa: BLE001 - a voice failure ends this answer, not the bot
+            voice_failed(stats, e)
         finally:
             if not producer.done():
                 producer.cancel()

@@ -30,6 +30,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.config.models import KofiConfig
+from bot.listen import serve
 from bot.logs import add_secret
 from bot.tokens import tokens_match
 from events.model import StreamEvent
@@ -138,17 +139,11 @@ class KofiWebhook:
         self._status.set(CONNECTING)
         app = web.Application(client_max_size=MAX_BODY, middlewares=[self._rate_limit])
         app.router.add_post(self.cfg.path, self._handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
         try:
-            await web.TCPSite(runner, self.cfg.host, self.cfg.port).start()
+            self._runner, self._port = await serve(app, self.cfg.host, self.cfg.port)
         except OSError as e:
-            await runner.cleanup()
             self._status.set(disconnected(f"cannot listen on {self.cfg.host}:{self.cfg.port}: {e}"))
             raise
-        self._runner = runner
-        address = runner.addresses[0]
-        self._port = address[1] if isinstance(address, tuple) else self.cfg.port
         self._status.set(CONNECTED)
         log.info("kofi: webhook listening on %s", self.url)
 

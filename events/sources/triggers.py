@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.listen import serve
 from bot.tokens import tokens_match
 
 from ..model import EVENT_TYPES, StreamEvent
@@ -68,12 +69,7 @@ class TriggerServer:
     async def start(self) -> None:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post("/trigger", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        if self.port == 0:  # the port the OS picked, as the Ko-fi webhook reads it
-            self.port = self._runner.addresses[0][1]
+        self._runner, self.port = await serve(app, self.host, self.port)
         log.info("events: rehearsal triggers on %s", self.url)
 
     async def close(self) -> None:

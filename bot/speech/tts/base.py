@@ -66,3 +66,9 @@ class TTSEngine(Protocol):
 def float_to_int16(audio: np.ndarray) -> np.ndarray:
     """Clip float audio in [-1, 1] to int16 PCM."""
     return (np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
+def describe_voice(tts: TTSEngine) -> str:
+    """What to call a voice on screen: its own description when it has one, else its name."""
+    describe = getattr(tts, "describe", None)
+    return describe() if callable(describe) else tts.name
