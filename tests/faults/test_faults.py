@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import re
 import time
 
 from bot.brain.openai_backend import OpenAIBackend
@@ -52,10 +53,28 @@ def row(monitor, name):
     return next(r for r in monitor.connections() if r.name == name)
 
 
+class DyingServerBackend(OpenAIBackend):
+    """The real client; ``after_first_sentence`` runs once, between two streamed tokens,
+    once the next sentence has begun (so the first one is queued for the voice): the server dies mid-answer whatever the
+    speed of the machine (killing it when the first audio arrives raced a fast model
+    that had already sent its whole answer)."""
+
+    after_first_sentence = None
+
+    async def stream(self, messages, params):
+        text = ""
+        async for delta in super().stream(messages, params):
+            yield delta
+            text += delta
+            if self.after_first_sentence and re.search(r"[.!?]\s+\S", text):  # the chunker has cut it
+                action, self.after_first_sentence = self.after_first_sentence, None
+                action()
+
+
 def test_llm_server_dies_mid_answer_and_comes_back(defaults, piper_engine, session_loop, tmp_path, caplog):
     port = free_port()
     proc, url = start_llama_server(port, tmp_path / "server.log")
-    backend = OpenAIBackend(OpenAIConfig(base_url=url, model="smollm2"), timeout_s=5)
+    backend = DyingServerBackend(OpenAIConfig(base_url=url, model="smollm2"), timeout_s=5)
     monitor, sink = BotMonitor(persona="Mochi"), Collect()
     flow = flow_for(defaults, backend, piper_engine, tmp_path, [sink], monitor)
     brain = flow.pipeline.brain
@@ -69,10 +88,13 @@ def test_llm_server_dies_mid_answer_and_comes_back(defaults, piper_engine, sessi
         await backend.load()
         runner = asyncio.create_task(flow.run())
         try:
+
+            def die():
+                proc.kill()  # the LLM server dies while the answer is being generated
+                proc.wait(10)
+
+            backend.after_first_sentence = die
             flow.receive(ChatMessage("Mochi tell me a very long story about a dragon and a knight", "a"))
-            await until(lambda: sink.segments, what="the first words")
-            proc.kill()  # the LLM server dies while the answer is being spoken
-            proc.wait(10)
             await until(lambda: flow.answered + flow.failed >= 1, what="the cut answer")
             stats.append(sink.stats)
             assert row(monitor, "LLM").state == "down"
