@@ -14,6 +14,7 @@ from bot.brain import Brain, make_backend
 from bot.config import LoadedConfig
 from bot.moderation.audit import AuditLog
 from bot.moderation.gate import Moderator
+from bot.mind import Mind, build_mind, describe_mind, mood_tag_filter, tag_prompt_lines
 from bot.moderation.output_guard import OutputGuard
 from bot.speech.pipeline import Speaker, SpeechPipeline
 from bot.speech.repeat_guard import RepeatGuard
@@ -38,8 +39,10 @@ class Runtime:
     sinks: list[SpeechSink] = field(default_factory=list)
     moderator: Moderator | None = None
     audit: AuditLog | None = None
+    mind: Mind = field(default_factory=Mind)
 
     async def close(self) -> None:
+        await self.mind.close()
         if self.player is not None:
             await self.player.drain(timeout=120)
         await self.speaker.sinks.close()
@@ -74,13 +77,22 @@ async def _load_brain(brain: Brain) -> None:
     await brain.warm_up()
 
 
+async def _load_mind(loaded: LoadedConfig, demo: bool, into: list[Mind]) -> None:
+    into.append(await asyncio.to_thread(build_mind, loaded, demo=demo))
+
+
 async def build_runtime(loaded: LoadedConfig, console: Console, *, with_brain: bool, play: bool,
-                        out_dir: Path | None, extra_sinks: list[SpeechSink] | None = None) -> Runtime:
-    """Load the voice (and the brain) with visible progress; sinks per the options."""
+                        out_dir: Path | None, extra_sinks: list[SpeechSink] | None = None,
+                        demo: bool = False) -> Runtime:
+    """Load the voice (and the brain, its lore, notes and moods) with visible progress;
+    sinks per the options."""
     cfg = loaded.config
     tts = make_tts(cfg.tts)
     brain = Brain(make_backend(cfg.llm, loaded.secrets), cfg.persona, cfg.llm) if with_brain else None
+    if brain is not None and (extra := tag_prompt_lines(loaded)):
+        brain.set_system_extra(extra)
     moderator = Moderator(cfg.moderation) if with_brain else None
+    minds: list[Mind] = []
     with console.status("loading models…", spinner="dots"):
         loads = [_timed_load(console, f"voice: {describe_voice(tts)}", tts.load())]
         if brain is not None:
@@ -88,7 +100,12 @@ async def build_runtime(loaded: LoadedConfig, console: Console, *, with_brain: b
         if moderator is not None:
             loads.append(_timed_load(console, f"moderation: {len(moderator.lists.terms)} listed terms",
                                      asyncio.to_thread(moderator.warm_up)))
+        if brain is not None:
+            loads.append(_timed_load(console, "knowledge, viewer memory, emotions", _load_mind(loaded, demo, minds)))
         await asyncio.gather(*loads)
+    mind = minds[0] if minds else Mind()
+    for line in describe_mind(mind):
+        console.print(f"  [dim]{line}[/]")
     sinks: list[SpeechSink] = list(extra_sinks or [])
     writer = None
     if out_dir is not None:
@@ -97,11 +114,13 @@ async def build_runtime(loaded: LoadedConfig, console: Console, *, with_brain: b
     player = make_player(loaded, console) if play and cfg.audio.play else None
     if player is not None:
         sinks.append(player)
-    speaker = Speaker(tts, sinks)
+    speaker = Speaker(tts, sinks, mood=mind.mood, mood_hold_s=cfg.emotion.hold_s)
     pipeline = audit = None
     if brain is not None and moderator is not None:
         audit = AuditLog(cfg.moderation.audit_log, max_bytes=int(cfg.moderation.audit_max_mb * 1024 * 1024),
                          backups=cfg.moderation.audit_backups)
         guard = OutputGuard(moderator.output, audit, cfg.moderation.replacement)
-        pipeline = SpeechPipeline(brain, speaker, cfg.chunker, [guard, RepeatGuard()])
-    return Runtime(loaded, tts, speaker, brain, pipeline, player, writer, sinks, moderator, audit)
+        pipeline = SpeechPipeline(brain, speaker, cfg.chunker, [mood_tag_filter, guard, RepeatGuard()])
+        mind.attach(brain)
+        mind.start(cfg.knowledge.watch_s)
+    return Runtime(loaded, tts, speaker, brain, pipeline, player, writer, sinks, moderator, audit, mind)

@@ -17,6 +17,7 @@ from bot.config import ConfigError, LoadedConfig, load_config, user_config_path
 app = typer.Typer(help="vtbot: an AI VTuber for Twitch that talks with a local LLM and a streamed voice.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 config_app = typer.Typer(help="Inspect and validate configuration.", no_args_is_help=True)
+from bot.kb_cli import kb_app  # noqa: E402 - after app, which kb_cli's commands do not need
 app.add_typer(config_app, name="config")
 
 console = Console(highlight=False)
@@ -53,11 +54,13 @@ def _run(coro):
     """Run a coroutine; a model or voice that cannot load ends with its message, not a traceback."""
     from bot.brain import BrainUnavailable
     from bot.speech.player import AudioDeviceError
+    from bot.mind import MindSetupError
     from bot.speech.tts.base import TTSError
+    from bot.viewers.memory import ViewerMemoryError
 
     try:
         return asyncio.run(coro)
-    except (BrainUnavailable, TTSError, AudioDeviceError) as e:
+    except (BrainUnavailable, TTSError, AudioDeviceError, MindSetupError, ViewerMemoryError) as e:
         err_console.print(f"[bold red]error:[/] {e}", markup=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
@@ -131,7 +134,7 @@ def demo(
         link = make_link(loaded) if overlay_window_wanted(loaded) else None
         sinks = [transcript] + ([LinkSink(link)] if link is not None else [])
         rt = await build_runtime(loaded, console, with_brain=True, play=play and link is None,
-                                 out_dir=folder, extra_sinks=sinks)
+                                 out_dir=folder, extra_sinks=sinks, demo=True)
         window = None
         if link is not None and await start_link(link, console):
             window = await open_overlay(loaded, link, console, play=play, config_file=ctx.obj.config_file)
@@ -144,7 +147,9 @@ def demo(
                     await link.wait_heard(stats.utterance_id, timeout=stats.audio_s + 5)
 
             for line in cfg.demo.lines:
-                stats = await rt.pipeline.respond(ChatLine(line.user, line.text))
+                if rt.mind.viewers is not None:  # the demo's viewers get notes like real ones
+                    rt.mind.viewers.observe(line.user, line.user, line.text)
+                stats = await rt.pipeline.respond(ChatLine(line.user, line.text, login=line.user.lower()))
                 failures += stats.error is not None
                 await heard(stats)
             if cfg.demo.alerts and cfg.events.enabled:
@@ -206,7 +211,9 @@ def chat(
                 if not verdict.allowed:
                     console.print(f"[yellow]blocked:[/] {verdict.reason} — {verdict.detail}")
                     continue
-                await rt.pipeline.respond(ChatLine(name, verdict.text))
+                if rt.mind.viewers is not None:  # chatting as a viewer builds their notes, as on stream
+                    rt.mind.viewers.observe(name, name, verdict.text)
+                await rt.pipeline.respond(ChatLine(name, verdict.text, login=name.lower()))
         finally:
             await rt.close()
 
@@ -342,6 +349,7 @@ def overlay(
 
 avatar_app = typer.Typer(help="The avatar: render it, check it.", no_args_is_help=True)
 app.add_typer(avatar_app, name="avatar")
+app.add_typer(kb_app, name="kb")
 
 
 @avatar_app.command("snapshot")
@@ -505,6 +513,9 @@ def config_check(
 
 
 def main() -> None:
+    from bot.malloc import tune_malloc
+
+    tune_malloc()  # before the models load: their memory then stays compact all stream
     logging.captureWarnings(True)
     app()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import platform
 import shutil
@@ -73,6 +74,7 @@ async def run_checks(console: Console, user_file: Path | None) -> bool:
         checks.append(_display_check(loaded))
         checks.append(_rules_check(loaded))
         checks.append(await _obs_check(loaded))
+        checks.extend(await asyncio.to_thread(_mind_checks, loaded))
     checks.append(Check("ffmpeg", shutil.which("ffmpeg") is not None,
                         "found" if shutil.which("ffmpeg") else "not found (optional: only for MP3 input to lipsync)",
                         optional=True))
@@ -118,6 +120,35 @@ async def _twitch_check(loaded) -> Check:
         return Check("twitch", False, f"cannot reach Twitch to check the logins ({type(e).__name__}); "
                      "the bot retries when live")
     return Check("twitch", True, f"#{broadcaster.login} as {bot.login}; logins valid")
+
+
+def _mind_checks(loaded) -> list[Check]:
+    """The embedding model, the lore folder and the viewer notes file."""
+    from bot.knowledge.encoder import EncoderUnavailable, SentenceEncoder
+    from bot.mind import state_dir
+
+    cfg = loaded.config
+    needed = cfg.knowledge.folder is not None
+    wanted = needed or cfg.emotion.enabled
+    if not wanted:
+        return [Check("embedding model", True, "not used (no knowledge.folder, emotion.enabled: false)", optional=True)]
+    try:
+        enc = SentenceEncoder(cfg.knowledge.model)
+    except EncoderUnavailable as e:
+        return [Check("embedding model", False, str(e), optional=not needed)]
+    out = [Check("embedding model", True, f"{enc.model_dir} ({enc.dim} dimensions)")]
+    folder = cfg.knowledge.folder
+    if folder is None:
+        out.append(Check("knowledge", True, "off (knowledge.folder not set)", optional=True))
+    elif not Path(folder).is_dir():
+        out.append(Check("knowledge", False, f"knowledge.folder {folder} does not exist"))
+    else:
+        files = [p for p in Path(folder).rglob("*") if p.suffix.lower() in (".md", ".markdown", ".txt")]
+        out.append(Check("knowledge", True, f"{len(files)} lore files in {folder}"))
+    if cfg.viewers.enabled:
+        db = Path(cfg.viewers.db) if cfg.viewers.db else state_dir() / "viewers.sqlite3"
+        out.append(Check("viewer memory", True, f"{db}{'' if db.exists() else ' (created on first chat)'}"))
+    return out
 
 
 def _rules_check(loaded) -> Check:

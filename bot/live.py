@@ -157,7 +157,9 @@ def build_flow(loaded: LoadedConfig, rt: Runtime) -> tuple[ChatFlow, ChatCommand
                     stop_sound=player.skip if player is not None else None, output_gate=rt.moderator.output,
                     manual_approval=cfg.chat.approval == "manual")
     controls = StreamControls()
-    commands = ChatCommands(cfg.commands, flow, rt.moderator, controls, cfg.persona.name)
+    if rt.mind.viewers is not None:
+        flow.observers.append(rt.mind.viewers)  # every allowed message counts toward the viewer's notes
+    commands = ChatCommands(cfg.commands, flow, rt.moderator, controls, cfg.persona.name, viewers=rt.mind.viewers)
     return flow, commands, controls
 
 

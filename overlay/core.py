@@ -53,6 +53,7 @@ class OverlayState:
     effects: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))  # history
     vfx_queue: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=64))  # for the window
     actions: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=64))  # for the window
+    moods: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=64))  # answers' emotions shown
     captions: bool = True
 
 
@@ -94,6 +95,7 @@ class OverlayCore:
         self.link = LinkClient(url, token, name=name, on_segment=self._on_segment, on_event=self._on_event)
         self._software: asyncio.Task[None] | None = None
         self.sample_frames = True  # False when a window samples frames itself
+        self._moods: dict[tuple[str, int], tuple[dict[str, Any], float]] = {}  # emotions waiting for their segment
 
     # -- from the bot ----------------------------------------------------------------------
 
@@ -111,6 +113,10 @@ class OverlayCore:
             if self.audio is not None:
                 self.mouth.latency_s = self.audio.latency_s
         self.clock.add(seg.utterance_id, seg.index, seg.caption, seg.pcm, seg.sample_rate, seg.visemes)
+        if seg.emotion is not None:
+            self._moods[(seg.utterance_id, seg.index)] = (seg.emotion, seg.duration_s)
+            while len(self._moods) > 256:  # segments skipped before they played
+                self._moods.pop(next(iter(self._moods)))
 
     def _on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
@@ -128,6 +134,18 @@ class OverlayCore:
                          float(event.get("hold_s", 3.0)))
         elif kind == "speech.end" and event.get("cut"):
             log.info("overlay: the answer was cut: %s", event["cut"])
+
+    def _show_mood(self, emotion: dict[str, Any], duration_s: float) -> None:
+        """The answer's mood, as its segment starts: held while it plays, then ``hold_s``."""
+        try:
+            name = str(emotion["name"])
+            weight = min(1.0, max(0.0, float(emotion.get("weight", 1.0))))
+            hold = duration_s + min(60.0, max(0.0, float(emotion.get("hold_s", 3.0))))
+        except (KeyError, TypeError, ValueError):
+            log.warning("overlay: ignoring a malformed emotion %r", emotion)
+            return
+        self.state.moods.append((name, weight))
+        self.express(name, weight, hold)
 
     def express(self, name: str, weight: float = 1.0, hold_s: float = 3.0) -> None:
         """Show an emotion now, faded in, held, faded out."""
@@ -167,6 +185,9 @@ class OverlayCore:
             if self.sample_frames:
                 self.frame()
             for event, utterance_id, index in self.clock.events():
+                mood = self._moods.pop((utterance_id, index), None)
+                if mood is not None and event == "started":
+                    self._show_mood(*mood)
                 await self.link.playback(utterance_id, index, event)
             next_t += period
             await asyncio.sleep(max(0.0, next_t - time.perf_counter()))

@@ -37,6 +37,11 @@ class Segment:
     pcm: np.ndarray
     sample_rate: int
     visemes: VisemeTimeline
+    emotion: dict[str, Any] | None = None  # shown when this segment starts playing
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.pcm) / self.sample_rate
 
 
 Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
@@ -138,8 +143,9 @@ class LinkClient:
         if timeline.n_samples != len(pcm) or rate != meta["sample_rate"]:
             log.warning("link: segment %d's timeline does not match its audio", seq)
             return
+        emotion = meta.get("emotion")
         await _call(self.on_segment, Segment(meta["utterance_id"], int(meta["index"]), meta["caption"],
-                                             pcm, rate, timeline))
+                                             pcm, rate, timeline, emotion if isinstance(emotion, dict) else None))
 
     # -- to the bot ------------------------------------------------------------------------
 

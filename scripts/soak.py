@@ -23,8 +23,10 @@ import json
 import logging
 import os
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,8 @@ from bot.chat.message import ChatMessage  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.link.server import LinkServer, LinkSink  # noqa: E402
 from bot.live import build_flow  # noqa: E402
+from bot.malloc import tune_malloc  # noqa: E402
+from bot.mind import SAMPLE_LORE  # noqa: E402
 from bot.monitor import BotMonitor  # noqa: E402
 from bot.monitor.rolling import percentile  # noqa: E402
 from bot.supervisor import Supervisor  # noqa: E402
@@ -86,9 +90,12 @@ class Chatter:
 
 
 async def soak(duration: float, rate: float, interval: float, seed: int, quiet: bool) -> dict[str, Any]:
+    state = Path(tempfile.mkdtemp(prefix="vtbot-soak-"))  # viewer notes and the lore index: thrown away after
     loaded = load_config(None, env={}, dotenv=Path("/nonexistent"), overrides={
         "moderation": {"audit_log": None, "classifier": {"enabled": False}},
         "persona": {"max_reply_sentences": 2},
+        "knowledge": {"folder": str(SAMPLE_LORE), "index": str(state / "knowledge.sqlite3")},
+        "viewers": {"db": str(state / "viewers.sqlite3")},
     })
     console = Console(quiet=quiet, stderr=True)
     monitor = BotMonitor(persona=loaded.config.persona.name, history=500)
@@ -170,6 +177,7 @@ async def soak(duration: float, rate: float, interval: float, seed: int, quiet: 
         journal.close()
         await server.close()
         await rt.close()
+        shutil.rmtree(state, ignore_errors=True)
     why = {k: v for k, v in sorted(monitor.counts.items()) if k.startswith(("blocked: ", "not queued: "))}
     return {"duration_s": duration, "rate_per_s": rate, "seed": seed, "samples": samples, "why": why}
 
@@ -252,8 +260,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "scripts" / "results")
     parser.add_argument("--check", action="store_true", help="exit 1 unless memory is flat and answers came")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc's malloc as it is (for comparison; vtbot tunes it at start)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not args.default_malloc:
+        tune_malloc()  # as `vtbot` does at start
     run = asyncio.run(soak(args.duration, args.rate, args.interval, args.seed, args.quiet))
     warmup = args.warmup if args.warmup is not None else args.duration / 5
     run["summary"] = summary = summarise(run, warmup, args.max_growth_mb)

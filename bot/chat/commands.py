@@ -15,12 +15,16 @@ from bot.moderation.gate import Moderator
 
 from .controls import ActionUnavailable, StreamControls
 from .flow import ChatFlow
+from bot.brain.persona import viewer_turn
+from bot.viewers.memory import ViewerMemory
+
 from .message import ChatMessage
 from .queue import Priority
 
 log = logging.getLogger(__name__)
 
-MOD_ONLY = ("skip", "mute", "unmute", "scene", "clear", "blockword")
+MOD_ONLY = ("skip", "mute", "unmute", "scene", "clear", "blockword", "forget")
+PUBLIC = ("ask", "help", "fireworks", "forgetme", "rememberme")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +35,9 @@ class Reply:
 
 class ChatCommands:
     def __init__(self, cfg: CommandsConfig, flow: ChatFlow, moderator: Moderator,
-                 controls: StreamControls, persona_name: str):
+                 controls: StreamControls, persona_name: str, viewers: ViewerMemory | None = None):
         self.cfg = cfg
+        self.viewers = viewers
         self.flow = flow
         self.moderator = moderator
         self.controls = controls
@@ -41,7 +46,7 @@ class ChatCommands:
     def names(self) -> dict[str, list[str]]:
         """Command → the words that call it (configured name and aliases), enabled only."""
         out = {}
-        for key in ("ask", "help", "fireworks", *MOD_ONLY):
+        for key in (*PUBLIC, *MOD_ONLY):
             c = getattr(self.cfg, key)
             if c.enabled:
                 out[key] = [c.name.lower(), *(a.lower() for a in c.aliases)]
@@ -68,6 +73,8 @@ class ChatCommands:
         public = [f"{p}{self.cfg.ask.name} <question>"]
         if self.cfg.fireworks.enabled:
             public.append(f"{p}{self.cfg.fireworks.name}")
+        if self.cfg.forgetme.enabled and self.viewers is not None:
+            public.append(f"{p}{self.cfg.forgetme.name}")
         text = f"Talk to {self.persona_name}: say {self.persona_name} in your message or use " + ", ".join(public) + "."
         if msg.is_moderator:
             mods = [f"{p}{getattr(self.cfg, k).name}" for k in MOD_ONLY if getattr(self.cfg, k).enabled]
@@ -110,3 +117,39 @@ class ChatCommands:
         log.info("%s blocked a word (%d characters)", msg.user_login, len(args))
         kept = " and kept in your words file" if self.moderator.cfg.words_file else ""
         return Reply(f"blocked{kept}")  # never echo the word back into chat
+
+    # -- viewer memory -------------------------------------------------------------------
+
+    def _erase(self, login: str, display: str, *, opt_out: bool) -> bool:
+        """The viewer's notes, and their turns in the brain's running conversation."""
+        assert self.viewers is not None
+        note = self.viewers.note(login)
+        gone = self.viewers.forget(login, opt_out=opt_out)
+        brain = self.flow.pipeline.brain if self.flow.pipeline is not None else None
+        if brain is not None:
+            for name in {display, note.display if note else display, login}:
+                gone |= brain.memory.forget(viewer_turn(name, "")) > 0
+        return gone
+
+    async def cmd_forgetme(self, msg: ChatMessage, args: str) -> Reply:
+        if self.viewers is None:
+            return Reply(f"{self.persona_name} keeps no notes on viewers")
+        self._erase(msg.user_login, msg.user_name, opt_out=True)
+        return Reply(f"done: {self.persona_name} forgot everything about you and won't take notes again "
+                     f"({self.cfg.prefix}{self.cfg.rememberme.name} to undo)")
+
+    async def cmd_rememberme(self, msg: ChatMessage, args: str) -> Reply:
+        if self.viewers is None:
+            return Reply(f"{self.persona_name} keeps no notes on viewers")
+        self.viewers.remember_again(msg.user_login)
+        return Reply(f"{self.persona_name} will remember what you tell her again")
+
+    async def cmd_forget(self, msg: ChatMessage, args: str) -> Reply:
+        login = args.split()[0].lstrip("@").lower() if args.split() else ""
+        if not login:
+            return Reply(f"usage: {self.cfg.prefix}{self.cfg.forget.name} <user>")
+        if self.viewers is None:
+            return Reply(f"{self.persona_name} keeps no notes on viewers")
+        gone = self._erase(login, login, opt_out=False)
+        log.info("%s had a viewer's notes erased", msg.user_login)
+        return Reply(f"forgot {login}" if gone else f"no notes on {login}")

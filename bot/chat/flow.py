@@ -48,6 +48,11 @@ class Received:
     offer: Offer | None = None
 
 
+def _login(prompt: Prompt) -> str | None:
+    """The account a prompt came from, for its viewer notes (alerts and the console have none)."""
+    return prompt.message.user_login if prompt.message.source in ("twitch", "script") else None
+
+
 class ChatFlow:
     def __init__(self, gate: InputGate, triager: Triager, queue: PromptQueue,
                  pipeline: SpeechPipeline | None, audit: AuditLog, *,
@@ -208,7 +213,7 @@ class ChatFlow:
                 return None
         assert self.pipeline is not None
         speech = (self.pipeline.speaker.say(prompt.text, viewer=prompt.viewer) if prompt.verbatim
-                  else self.pipeline.respond(ChatLine(prompt.viewer, prompt.text)))
+                  else self.pipeline.respond(ChatLine(prompt.viewer, prompt.text, login=_login(prompt))))
         self._current = asyncio.create_task(speech, name=f"answer-{prompt.message.user_login}")
         self._current_prompt = prompt
         try:

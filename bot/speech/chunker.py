@@ -34,6 +34,7 @@ class Piece:
     raw: str
     index: int
     ends_sentence: bool
+    emotion: str | None = None  # a mood tag the model wrote for this piece ("[happy] ...")
 
 
 def _word_before(buf: str, i: int) -> str:

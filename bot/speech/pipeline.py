@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from bot.brain import Brain, BrainUnavailable
 from bot.config.models import ChunkerConfig
@@ -21,6 +22,9 @@ from .lipsync_link import TimelineBuilder
 from .segment import SpeechSegment, Utterance, UtteranceStats
 from .sink import SinkFanout, SpeechSink
 from .tts.base import TTSEngine, TTSError
+
+if TYPE_CHECKING:
+    from bot.emotion.reader import Mood
 
 log = logging.getLogger(__name__)
 
@@ -56,41 +60,88 @@ class ChatLine:
     viewer: str
     text: str
     accepted_at: float = field(default_factory=time.perf_counter)
+    login: str | None = None  # the viewer's account: their notes are looked up by it
+
+
+class MoodReader(Protocol):
+    async def read_async(self, text: str) -> Mood: ...
 
 
 class Speaker:
-    """Speaks fixed text: TTS → timelines → sinks (used by `say` and by the pipeline)."""
+    """Speaks fixed text: TTS → timelines → sinks (used by `say` and by the pipeline).
 
-    def __init__(self, tts: TTSEngine, sinks: Sequence[SpeechSink]):
+    With a mood reader, each piece's emotion rides on its first segment, so the overlay
+    shows it when that sentence is heard; the reading runs in a thread while the voice
+    makes the piece's first audio, so it adds no delay.
+    """
+
+    def __init__(self, tts: TTSEngine, sinks: Sequence[SpeechSink], mood: MoodReader | None = None,
+                 mood_hold_s: float = 4.0):
         self.tts = tts
         self.sinks = SinkFanout(sinks)
+        self.mood = mood
+        self.mood_hold_s = mood_hold_s
+
+    def _read_mood(self, piece: Piece) -> asyncio.Future[Mood] | None:
+        if piece.emotion is not None or self.mood is None:
+            return None
+        return asyncio.ensure_future(self.mood.read_async(piece.text))
+
+    async def _emotion(self, piece: Piece, reading: asyncio.Future[Mood] | None,
+                       stats: UtteranceStats) -> dict[str, float | str] | None:
+        if piece.emotion is not None:
+            name, weight = piece.emotion, 1.0
+        elif reading is not None:
+            try:
+                mood = await reading
+            except Exception:  # noqa: BLE001 - no mood is a neutral face, not a lost answer
+                log.exception("reading the mood failed")
+                return None
+            name, weight = mood.name, round(min(1.0, 0.5 + mood.score), 2)
+        else:
+            return None
+        stats.moods.append(name)
+        if name == "neutral":
+            return None
+        return {"name": name, "weight": weight, "hold_s": self.mood_hold_s}
 
     async def speak_pieces(self, utterance: Utterance, pieces: AsyncIterator[Piece],
                            stats: UtteranceStats, t0: float) -> None:
         builder = TimelineBuilder()
         index = 0
         async for piece in pieces:
+            reading = self._read_mood(piece)
+            first = True
             t_req = time.perf_counter()
-            async for chunk in self.tts.stream(piece.text):
-                stats.tts_compute_s += time.perf_counter() - t_req
-                if stats.first_audio_s is None:
-                    now = time.perf_counter()
-                    stats.first_audio_s = now - t0
-                    stats.tts_first_chunk_s = now - t_req
-                segment = SpeechSegment(utterance.id, index, piece.text, chunk.pcm, chunk.sample_rate,
-                                        builder.timeline(chunk))
-                index += 1
-                stats.audio_s += segment.duration_s
-                await self.sinks.segment(segment)
-                t_req = time.perf_counter()
+            try:
+                async for chunk in self.tts.stream(piece.text):
+                    stats.tts_compute_s += time.perf_counter() - t_req
+                    if stats.first_audio_s is None:
+                        now = time.perf_counter()
+                        stats.first_audio_s = now - t0
+                        stats.tts_first_chunk_s = now - t_req
+                    emotion = await self._emotion(piece, reading, stats) if first else None
+                    first = False
+                    segment = SpeechSegment(utterance.id, index, piece.text, chunk.pcm, chunk.sample_rate,
+                                            builder.timeline(chunk), emotion)
+                    index += 1
+                    stats.audio_s += segment.duration_s
+                    await self.sinks.segment(segment)
+                    t_req = time.perf_counter()
+            finally:
+                if reading is not None and not reading.done():  # the voice failed first: nobody waits
+                    reading.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     async def say(self, text: str, *, viewer: str | None = None) -> UtteranceStats:
+        """Speak fixed text; a leading mood tag in it ("[happy] Thanks!") sets the face."""
+        from bot.emotion.tags import mood_tag_filter
+
         from .chunker import Chunker
 
         t0 = time.perf_counter()
         utterance = Utterance(uuid.uuid4().hex[:12], viewer, text)
         chunker = Chunker()
-        pieces = [*chunker.feed(text), *chunker.flush()]
+        pieces = [p for p in (mood_tag_filter(p) for p in [*chunker.feed(text), *chunker.flush()]) if p is not None]
         stats = UtteranceStats(text=" ".join(p.text for p in pieces), pieces=len(pieces))
 
         async def gen() -> AsyncIterator[Piece]:
@@ -145,7 +196,7 @@ class SpeechPipeline:
             sentences = 0
             try:
                 limit = self.brain.persona.max_reply_tokens
-                async for piece in chunk_stream(counted(self.brain.reply(line.viewer, line.text)),
+                async for piece in chunk_stream(counted(self.brain.reply(line.viewer, line.text, line.login)),
                                                 self.chunker, truncated=lambda: stats.tokens >= limit):
                     try:
                         kept = self._filter(piece)

@@ -30,6 +30,7 @@ class SpeechSegment:
     pcm: np.ndarray
     sample_rate: int
     timeline: VisemeTimeline
+    emotion: dict[str, float | str] | None = None  # {"name", "weight", "hold_s"}: shown when this segment plays
 
     def __post_init__(self) -> None:
         if self.timeline.n_samples != len(self.pcm) or self.timeline.sample_rate != self.sample_rate:
@@ -57,6 +58,7 @@ class UtteranceStats:
     text: str = ""
     error: str | None = None
     cut: str | None = None  # why the answer was ended early (output moderation)
+    moods: list[str] = field(default_factory=list)  # each spoken piece's emotion, in order
     utterance_id: str = ""
 
     @property

@@ -122,6 +122,9 @@ class PiperEngine:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = self.cfg.threads or thread_split()[1]
         options.inter_op_num_threads = 1
+        # no arena: onnxruntime's grows to the longest sentence yet and keeps it, in steps
+        # of many MB over a stream; plain malloc (mmap for big blocks) gives it back
+        options.enable_cpu_mem_arena = False
         providers = ["CUDAExecutionProvider"] if self.cfg.use_cuda else ["CPUExecutionProvider"]
         session = onnxruntime.InferenceSession(model_bytes, sess_options=options, providers=providers)
         voice = voice_cls(config=VoiceConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))),

@@ -1,0 +1,80 @@
+"""Example lines for each emotion the avatar shows (written for vtbot).
+
+The reader embeds them once and compares each spoken sentence with them. The names
+are the VRM 1.0 expression presets, which the THA3 templates share.
+"""
+
+EMOTIONS = ("happy", "sad", "angry", "surprised", "relaxed")
+
+EXAMPLES: dict[str, list[str]] = {
+    "happy": [
+        "Yay, that's amazing, thank you so much!",
+        "I'm so happy you're here!",
+        "Hooray, we won!",
+        "This is the best day ever!",
+        "Aww, you made my day!",
+        "Hehe, that's so fun!",
+        "Thank you for the sub, I love you all!",
+        "Wow I'm so excited to play this with you!",
+        "That makes me really glad.",
+        "Haha, I love it!",
+        "Welcome everyone, it's great to see you!",
+        "Congratulations, that's wonderful news!",
+    ],
+    "sad": [
+        "Oh no, I'm so sorry to hear that.",
+        "That makes me really sad.",
+        "I miss you, chat.",
+        "We lost again, I feel terrible.",
+        "I'm sorry, that must be hard for you.",
+        "Sniff, that's heartbreaking.",
+        "I wish things had gone better.",
+        "Sadly the stream has to end now.",
+        "My cat is sick and I'm worried.",
+        "That's such a shame, I'm disappointed.",
+        "I feel lonely sometimes.",
+        "It's okay to cry, I'm here for you.",
+    ],
+    "angry": [
+        "Hey, that's not okay, stop it!",
+        "Ugh, this boss is so annoying!",
+        "I'm so mad right now!",
+        "Who unplugged my rice cooker?!",
+        "That is completely unfair!",
+        "Grr, I can't believe you did that!",
+        "Stop spamming the chat, seriously.",
+        "This game is rigged, I hate it!",
+        "Don't you dare spoil the ending!",
+        "I'm furious, that cheater ruined everything.",
+        "Enough! Be nice or leave.",
+        "Argh, the lag again, this is infuriating!",
+    ],
+    "surprised": [
+        "Whoa, what was that?!",
+        "Wait, really? No way!",
+        "Oh my gosh, a raid! Welcome!",
+        "I did not expect that at all!",
+        "Huh? Where did that come from?",
+        "Wow, five hundred bits?!",
+        "Eh?! You're kidding me!",
+        "What?! That's impossible!",
+        "Oh! I didn't see you there!",
+        "Holy moly, look at that!",
+        "Seriously? That just happened?",
+        "Ah! A jump scare!",
+    ],
+    "relaxed": [
+        "Let's just take it slow and cozy tonight.",
+        "Mmm, this tea is so calming.",
+        "It's nice and peaceful here.",
+        "Take a deep breath, everything is fine.",
+        "I love these chill evenings with you all.",
+        "Let's relax and enjoy the music.",
+        "No rush, we have all night.",
+        "Sleepy vibes, so comfy.",
+        "Just vibing with chat, nice and easy.",
+        "The rain sounds are so soothing.",
+        "Let's have a calm little chat.",
+        "Cozy blanket, warm cocoa, perfect.",
+    ],
+}

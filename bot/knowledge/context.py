@@ -1,0 +1,61 @@
+"""The knowledge base as a source of prompt context, and its folder watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from bot.brain.context import Asker
+
+from .base import Hit, KnowledgeBase, KnowledgeError
+
+log = logging.getLogger(__name__)
+
+HEADING = "From your notes (true facts about you and your world; use them if they fit, never read them out):"
+
+
+def clean_query(text: str, names: list[str]) -> str:
+    """The question without @mentions and the avatar's own name: "Mochi" in every
+    question would pull Mochi's bio to the top whatever was asked."""
+    out = re.sub(r"@\w+", " ", text)
+    for name in names:
+        out = re.sub(rf"\b{re.escape(name)}\b", " ", out, flags=re.I)
+    return " ".join(out.split())
+
+
+class LoreContext:
+    name = "knowledge"
+
+    def __init__(self, kb: KnowledgeBase, *, names: list[str], top_k: int, min_score: float, max_chars: int):
+        self.kb = kb
+        self.names = names
+        self.top_k = top_k
+        self.min_score = min_score
+        self.max_chars = max_chars
+        self.last_hits: list[Hit] = []
+
+    async def context(self, asker: Asker) -> str | None:
+        query = clean_query(asker.text, self.names)
+        if not query:
+            return None
+        hits = await self.kb.encoder.in_thread(self.kb.search, query, self.top_k, self.min_score)
+        self.last_hits = hits
+        if not hits:
+            return None
+        return "\n".join([HEADING, *self.kb.quote(hits, self.max_chars)])
+
+
+async def watch_folder(kb: KnowledgeBase, interval_s: float) -> None:
+    """Re-index changed lore files every ``interval_s`` until cancelled. A broken file is
+    reported once (by ``sync``) and skipped; a missing folder is reported once too."""
+    last_error = ""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await kb.encoder.in_thread(kb.sync)
+            last_error = ""
+        except KnowledgeError as e:
+            if str(e) != last_error:
+                log.error("knowledge base: %s", e)
+            last_error = str(e)
