@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -56,6 +57,20 @@ def _report(report) -> None:
         err_console.print(f"  [yellow]skipped:[/] {escape(err)}")
 
 
+@contextmanager
+def _kb(ctx: typer.Context, sample: bool):
+    """The opened knowledge base; a problem with it ends the command with its message."""
+    from bot.knowledge.base import KnowledgeError
+
+    loaded, kb = _open(ctx, sample)
+    try:
+        yield loaded, kb
+    except KnowledgeError as e:
+        _fail(e)
+    finally:
+        kb.close()
+
+
 @kb_app.command("add")
 def add(
     ctx: typer.Context,
@@ -63,15 +78,8 @@ def add(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace files of the same name.")] = False,
 ) -> None:
     """Copy FILES into the knowledge folder and index them (only what changed is embedded)."""
-    from bot.knowledge.base import KnowledgeError
-
-    _, kb = _open(ctx, False)
-    try:
+    with _kb(ctx, False) as (_, kb):
         copied, report = kb.add(files, overwrite=overwrite)
-    except KnowledgeError as e:
-        _fail(e)
-    finally:
-        kb.close()
     for path in copied:
         console.print(f"copied {escape(str(path))}")
     _report(report)
@@ -86,18 +94,12 @@ def search(
 ) -> None:
     """Show the passages a question finds, with their scores; those under knowledge.min_score
     are not given to the model."""
-    from bot.knowledge.base import KnowledgeError
     from bot.knowledge.context import clean_query
 
-    loaded, kb = _open(ctx, sample)
-    cfg = loaded.config
-    try:
+    with _kb(ctx, sample) as (loaded, kb):
+        cfg = loaded.config
         report = kb.sync()
         hits = kb.search(clean_query(question, [cfg.persona.name, *cfg.chat.names]), k or cfg.knowledge.top_k)
-    except KnowledgeError as e:
-        _fail(e)
-    finally:
-        kb.close()
     if report.changed:
         _report(report)
     if not hits:
@@ -112,31 +114,17 @@ def search(
 @kb_app.command("rebuild")
 def rebuild(ctx: typer.Context, sample: Annotated[bool, SAMPLE] = False) -> None:
     """Embed every file again (after changing knowledge.model or chunk_tokens this happens by itself)."""
-    from bot.knowledge.base import KnowledgeError
-
-    _, kb = _open(ctx, sample)
-    try:
+    with _kb(ctx, sample) as (_, kb):
         report = kb.sync(rebuild=True)
-    except KnowledgeError as e:
-        _fail(e)
-    finally:
-        kb.close()
     _report(report)
 
 
 @kb_app.command("status")
 def status(ctx: typer.Context, sample: Annotated[bool, SAMPLE] = False) -> None:
     """What is indexed: files, passages, the index file and the model."""
-    from bot.knowledge.base import KnowledgeError
-
-    _, kb = _open(ctx, sample)
-    try:
+    with _kb(ctx, sample) as (_, kb):
         report = kb.sync()
         files = kb.files()
-    except KnowledgeError as e:
-        _fail(e)
-    finally:
-        kb.close()
     if report.changed:
         _report(report)
     console.print(f"folder: {escape(str(kb.folder))} ({len(files)} files, {kb.size} passages)")

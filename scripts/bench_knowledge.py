@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -28,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from scripts.bench_io import write_json  # noqa: E402
 
 import yaml  # noqa: E402
 
@@ -181,10 +182,7 @@ def main() -> int:
         "viewer_memory": {"observe": observe, "note": note_ms, "messages": 3000, "viewers": 500},
         "mood": mood,
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.json}")
-    return 0
+    return write_json(args.json, result)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import platform
 import random
@@ -25,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from scripts.bench_io import write_json  # noqa: E402
 
 from bot.chat.message import ChatMessage  # noqa: E402
 from bot.config import load_config  # noqa: E402
@@ -182,10 +183,7 @@ def main() -> int:
     d = result["distinct_messages"]
     print(f"chat that never repeats (no cache hits): {d['messages_per_s']:,} messages/s, p99 {d['p99_us']} us")
     print("verdicts: " + ", ".join(f"{k} {v}" for k, v in result["verdicts"].items()))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.json}")
-    return 0
+    return write_json(args.json, result)
 
 
 if __name__ == "__main__":

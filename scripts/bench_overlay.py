@@ -14,7 +14,6 @@ a finished frame is from the audio being heard then (goal: never more than one f
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -24,6 +23,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from scripts.bench_io import write_json  # noqa: E402
 
 
 def speech(rate: int = 22050, seconds: float = 10.0):
@@ -145,10 +146,7 @@ def main() -> int:
           f"(allows {result['fps_possible_p50']} FPS at p50, {result['fps_possible_p99']} at p99)")
     m = result["mouth_vs_audio_ms"]
     print(f"  mouth vs audio when the frame is ready: p50 {m['p50']} ms, p99 {m['p99']} ms, max {m['max']} ms")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.json}")
-    return 0
+    return write_json(args.json, result)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import platform
 import sys
 import tempfile
@@ -30,6 +29,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from scripts.bench_io import write_json  # noqa: E402
 
 W, H = 1280, 720
 
@@ -178,10 +179,7 @@ def main() -> int:
     result["goal"] = {"fps_10000_gpu": 60, "fps_2000_llvmpipe": 30, "event_to_frame_p50_ms": 100,
                       "event_to_obs_scene_p50_ms": 100}
     result["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.json}")
-    return 0
+    return write_json(args.json, result)
 
 
 if __name__ == "__main__":
