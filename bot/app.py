@@ -77,10 +77,6 @@ async def _load_brain(brain: Brain) -> None:
     await brain.warm_up()
 
 
-async def _load_mind(loaded: LoadedConfig, demo: bool, into: list[Mind]) -> None:
-    into.append(await asyncio.to_thread(build_mind, loaded, demo=demo))
-
-
 async def build_runtime(loaded: LoadedConfig, console: Console, *, with_brain: bool, play: bool,
                         out_dir: Path | None, extra_sinks: list[SpeechSink] | None = None,
                         demo: bool = False) -> Runtime:
@@ -92,7 +88,7 @@ async def build_runtime(loaded: LoadedConfig, console: Console, *, with_brain: b
     if brain is not None and (extra := tag_prompt_lines(loaded)):
         brain.set_system_extra(extra)
     moderator = Moderator(cfg.moderation) if with_brain else None
-    minds: list[Mind] = []
+    mind_loading = asyncio.ensure_future(asyncio.to_thread(build_mind, loaded, demo=demo)) if with_brain else None
     with console.status("loading models…", spinner="dots"):
         loads = [_timed_load(console, f"voice: {describe_voice(tts)}", tts.load())]
         if brain is not None:
@@ -100,10 +96,10 @@ async def build_runtime(loaded: LoadedConfig, console: Console, *, with_brain: b
         if moderator is not None:
             loads.append(_timed_load(console, f"moderation: {len(moderator.lists.terms)} listed terms",
                                      asyncio.to_thread(moderator.warm_up)))
-        if brain is not None:
-            loads.append(_timed_load(console, "knowledge, viewer memory, emotions", _load_mind(loaded, demo, minds)))
+        if mind_loading is not None:
+            loads.append(_timed_load(console, "knowledge, viewer memory, emotions", mind_loading))
         await asyncio.gather(*loads)
-    mind = minds[0] if minds else Mind()
+    mind = mind_loading.result() if mind_loading is not None else Mind()
     for line in describe_mind(mind):
         console.print(f"  [dim]{line}[/]")
     sinks: list[SpeechSink] = list(extra_sinks or [])

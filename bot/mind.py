@@ -73,7 +73,7 @@ def lore_folder(loaded: LoadedConfig, *, demo: bool) -> Path | None:
     return SAMPLE_LORE if demo and loaded.config.demo.lore else None
 
 
-def build_mind(loaded: LoadedConfig, *, demo: bool = False, viewers: bool = True) -> Mind:
+def build_mind(loaded: LoadedConfig, *, demo: bool = False) -> Mind:
     """Load the parts the config turns on (blocking: call it in a thread)."""
     cfg = loaded.config
     folder = lore_folder(loaded, demo=demo)
@@ -100,7 +100,7 @@ def build_mind(loaded: LoadedConfig, *, demo: bool = False, viewers: bool = True
         mind.knowledge = kb
         mind.lore = LoreContext(kb, names=[cfg.persona.name, *cfg.chat.names], top_k=k.top_k,
                                 min_score=k.min_score, max_chars=k.max_prompt_chars)
-    if viewers and cfg.viewers.enabled:
+    if cfg.viewers.enabled:
         v = cfg.viewers
         default_db = state_dir() / ("viewers-demo.sqlite3" if demo else "viewers.sqlite3")  # the demo's are made up
         mind.viewers = ViewerMemory(Path(v.db) if v.db else default_db,

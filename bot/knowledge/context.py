@@ -8,7 +8,7 @@ import re
 
 from bot.brain.context import Asker
 
-from .base import Hit, KnowledgeBase, KnowledgeError
+from .base import KnowledgeBase, KnowledgeError
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +33,12 @@ class LoreContext:
         self.top_k = top_k
         self.min_score = min_score
         self.max_chars = max_chars
-        self.last_hits: list[Hit] = []
 
     async def context(self, asker: Asker) -> str | None:
         query = clean_query(asker.text, self.names)
         if not query:
             return None
         hits = await self.kb.encoder.in_thread(self.kb.search, query, self.top_k, self.min_score)
-        self.last_hits = hits
         if not hits:
             return None
         return "\n".join([HEADING, *self.kb.quote(hits, self.max_chars)])
