@@ -14,7 +14,8 @@ from bot.brain import Brain, make_backend
 from bot.config import LoadedConfig
 from bot.moderation.audit import AuditLog
 from bot.moderation.gate import Moderator
-from bot.mind import Mind, build_mind, describe_mind, mood_tag_filter, tag_prompt_lines
+from bot.emotion.tags import mood_tag_filter
+from bot.mind import Mind, build_mind, describe_mind, tag_prompt_lines
 from bot.moderation.output_guard import OutputGuard
 from bot.speech.pipeline import Speaker, SpeechPipeline
 from bot.speech.repeat_guard import RepeatGuard

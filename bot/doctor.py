@@ -125,7 +125,8 @@ async def _twitch_check(loaded) -> Check:
 def _mind_checks(loaded) -> list[Check]:
     """The embedding model, the lore folder and the viewer notes file."""
     from bot.knowledge.encoder import EncoderUnavailable, SentenceEncoder
-    from bot.mind import state_dir
+    from bot.knowledge.base import SUFFIXES
+    from bot.mind import viewers_path
 
     cfg = loaded.config
     needed = cfg.knowledge.folder is not None
@@ -143,10 +144,10 @@ def _mind_checks(loaded) -> list[Check]:
     elif not Path(folder).is_dir():
         out.append(Check("knowledge", False, f"knowledge.folder {folder} does not exist"))
     else:
-        files = [p for p in Path(folder).rglob("*") if p.suffix.lower() in (".md", ".markdown", ".txt")]
+        files = [p for p in Path(folder).rglob("*") if p.suffix.lower() in SUFFIXES]
         out.append(Check("knowledge", True, f"{len(files)} lore files in {folder}"))
     if cfg.viewers.enabled:
-        db = Path(cfg.viewers.db) if cfg.viewers.db else state_dir() / "viewers.sqlite3"
+        db = viewers_path(loaded)
         out.append(Check("viewer memory", True, f"{db}{'' if db.exists() else ' (created on first chat)'}"))
     return out
 

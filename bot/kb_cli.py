@@ -23,7 +23,7 @@ def _open(ctx: typer.Context, sample: bool):
     from bot.cli import _load
     from bot.knowledge.base import KnowledgeBase
     from bot.knowledge.encoder import EncoderUnavailable, SentenceEncoder
-    from bot.mind import lore_folder, state_dir
+    from bot.mind import index_path, lore_folder
 
     loaded: LoadedConfig = _load(ctx)
     k = loaded.config.knowledge
@@ -33,8 +33,7 @@ def _open(ctx: typer.Context, sample: bool):
         err_console.print(f"[bold red]error:[/] knowledge.folder is not set in {where}: name a folder of "
                           "Markdown/text files there (or use --sample for the shipped sample lore)")
         raise typer.Exit(2)
-    index = Path(k.index) if k.index else state_dir() / ("knowledge-demo.sqlite3" if k.folder is None
-                                                          else "knowledge.sqlite3")
+    index = index_path(loaded)
     try:
         encoder = SentenceEncoder(k.model)
     except EncoderUnavailable as e:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.brain import Brain
 from bot.config import LoadedConfig
+from bot.config.paths import state_dir
 from bot.emotion.reader import EmotionReader
-from bot.emotion.tags import TAG_INSTRUCTION, mood_tag_filter
+from bot.emotion.tags import TAG_INSTRUCTION
 from bot.knowledge.base import KnowledgeBase, KnowledgeError
 from bot.knowledge.context import LoreContext, watch_folder
 from bot.knowledge.encoder import EncoderUnavailable, SentenceEncoder
@@ -26,10 +26,6 @@ from bot.viewers.memory import ViewerMemory
 log = logging.getLogger(__name__)
 
 SAMPLE_LORE = Path(__file__).resolve().parents[1] / "configs" / "lore"
-
-
-def state_dir() -> Path:
-    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "vtbot"
 
 
 class MindSetupError(RuntimeError):
@@ -73,6 +69,22 @@ def lore_folder(loaded: LoadedConfig, *, demo: bool) -> Path | None:
     return SAMPLE_LORE if demo and loaded.config.demo.lore else None
 
 
+def index_path(loaded: LoadedConfig) -> Path:
+    """The lore index: knowledge.index, else one in the state folder (the sample lore has its own)."""
+    k = loaded.config.knowledge
+    if k.index:
+        return Path(k.index)
+    return state_dir() / ("knowledge-demo.sqlite3" if k.folder is None else "knowledge.sqlite3")
+
+
+def viewers_path(loaded: LoadedConfig, *, demo: bool = False) -> Path:
+    """The viewer notes: viewers.db, else one in the state folder (the demo's viewers are made up)."""
+    v = loaded.config.viewers
+    if v.db:
+        return Path(v.db)
+    return state_dir() / ("viewers-demo.sqlite3" if demo else "viewers.sqlite3")
+
+
 def build_mind(loaded: LoadedConfig, *, demo: bool = False) -> Mind:
     """Load the parts the config turns on (blocking: call it in a thread)."""
     cfg = loaded.config
@@ -88,9 +100,7 @@ def build_mind(loaded: LoadedConfig, *, demo: bool = False) -> Mind:
             log.warning("emotions off: %s", e)
     if folder is not None and mind.encoder is not None:
         k = cfg.knowledge
-        index = Path(k.index) if k.index else state_dir() / ("knowledge-demo.sqlite3" if k.folder is None
-                                                              else "knowledge.sqlite3")
-        kb = KnowledgeBase(folder, index, mind.encoder, max_chunk_tokens=k.chunk_tokens)
+        kb = KnowledgeBase(folder, index_path(loaded), mind.encoder, max_chunk_tokens=k.chunk_tokens)
         try:
             report = mind.encoder.on_thread(kb.sync)
         except KnowledgeError as e:
@@ -102,8 +112,7 @@ def build_mind(loaded: LoadedConfig, *, demo: bool = False) -> Mind:
                                 min_score=k.min_score, max_chars=k.max_prompt_chars)
     if cfg.viewers.enabled:
         v = cfg.viewers
-        default_db = state_dir() / ("viewers-demo.sqlite3" if demo else "viewers.sqlite3")  # the demo's are made up
-        mind.viewers = ViewerMemory(Path(v.db) if v.db else default_db,
+        mind.viewers = ViewerMemory(viewers_path(loaded, demo=demo),
                                     max_facts=v.max_facts, max_topics=v.max_topics, max_viewers=v.max_viewers,
                                     max_prompt_chars=v.max_prompt_chars,
                                     exclude_words={cfg.persona.name, *cfg.chat.names})
@@ -128,4 +137,5 @@ def tag_prompt_lines(loaded: LoadedConfig) -> list[str]:
     return [TAG_INSTRUCTION] if loaded.config.emotion.enabled and loaded.config.emotion.ask_llm else []
 
 
-__all__ = ["Mind", "MindSetupError", "build_mind", "describe_mind", "mood_tag_filter", "tag_prompt_lines"]
+__all__ = ["Mind", "MindSetupError", "build_mind", "describe_mind", "index_path", "lore_folder", "tag_prompt_lines",
+           "viewers_path"]

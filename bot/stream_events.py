@@ -9,13 +9,13 @@ comes with the Twitch client) hand their events to `StreamEvents.publish`.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.chat.flow import ChatFlow
 from bot.config.loader import LoadedConfig
+from bot.config.paths import state_dir
 from bot.link import protocol
 from bot.link.server import LinkServer
 from bot.link.token import load_or_create
@@ -35,8 +35,7 @@ ALERT_SPEAKER = "Stream alert"
 
 
 def default_journal_path() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "vtbot" / "events.sqlite3"
+    return state_dir() / "events.sqlite3"
 
 
 def trigger_token(loaded: LoadedConfig) -> str:

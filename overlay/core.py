@@ -53,7 +53,6 @@ class OverlayState:
     effects: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))  # history
     vfx_queue: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=64))  # for the window
     actions: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=64))  # for the window
-    moods: deque[tuple[str, float]] = field(default_factory=lambda: deque(maxlen=64))  # answers' emotions shown
     captions: bool = True
 
 
@@ -144,7 +143,6 @@ class OverlayCore:
         except (KeyError, TypeError, ValueError):
             log.warning("overlay: ignoring a malformed emotion %r", emotion)
             return
-        self.state.moods.append((name, weight))
         self.express(name, weight, hold)
 
     def express(self, name: str, weight: float = 1.0, hold_s: float = 3.0) -> None:
