@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from avatar.lipsync.align import align_transcript
 from avatar.lipsync.audio import estimate_timeline
+from avatar.lipsync.text_align import align_text
 from avatar.lipsync.timeline import VisemeTimeline
 
 
@@ -21,10 +21,10 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
 def lipsync_file(path: str | Path, text: str | None = None) -> VisemeTimeline:
     """Visemes for an audio file at its own sample rate.
 
-    With the transcript, Piper's timing is warped onto the recording (more
+    With the transcript, its sounds are force-aligned to the recording (more
     accurate); without it, visemes are estimated from the sound alone.
     """
     audio, sample_rate = read_audio(path)
     if text and text.strip():
-        return align_transcript(audio, sample_rate, text)
+        return align_text(audio, sample_rate, text)
     return estimate_timeline(audio, sample_rate)
