@@ -40,9 +40,11 @@ def premultiply(rgba: np.ndarray) -> np.ndarray:
 
 
 class FrameWorker:
-    def __init__(self, load: Callable[[], Render], *, fps: float = 20.0, name: str = "avatar-frames"):
+    def __init__(self, load: Callable[[], Render], *, fps: float = 20.0, name: str = "avatar-frames",
+                 clock: Callable[[], float] = time.monotonic):
         self._load = load
         self.period = 1.0 / max(1.0, fps)
+        self._clock = clock  # the rate cap's time (a test steps its own)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -88,9 +90,9 @@ class FrameWorker:
             self._wake.wait(timeout=0.5)
             if self._stop.is_set():
                 break
-            wait = next_at - time.monotonic()
+            wait = next_at - self._clock()
             if wait > 0:  # the frame-rate cap: poses that arrive meanwhile replace each other
-                self._stop.wait(wait)
+                self._stop.wait(min(wait, self.period))
                 continue
             with self._lock:
                 pose, self._pose = self._pose, None
@@ -105,7 +107,7 @@ class FrameWorker:
                 self.error = f"a frame failed: {e}"
                 continue
             ms = (time.perf_counter() - started) * 1000
-            next_at = time.monotonic() + self.period
+            next_at = self._clock() + self.period
             with self._lock:
                 seq = (self._frame.seq + 1) if self._frame is not None else 1
                 self._frame = RenderedFrame(seq, rgba, pose, ms)

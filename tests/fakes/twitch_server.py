@@ -328,6 +328,8 @@ class FakeSession:
     user_id: str | None = None  # bound by the first subscription
     ever_subscribed: bool = False
     keepalives_enabled: bool = True
+    keepalives_sent: int = 0
+    keepalives_withheld: int = 0  # periods that passed silent while keepalives were off
     reconnect_url: str | None = None
     successor: str | None = None
     close_code: int | None = None
@@ -1301,10 +1303,12 @@ class FakeTwitch:
                 await asyncio.sleep(wait)
                 continue
             if not session.keepalives_enabled:
+                session.keepalives_withheld += 1
                 await asyncio.sleep(interval)
                 continue
             frame = load_sample("session_keepalive.v.websocket.keepalive.json")
             frame["metadata"].update(message_id=str(uuid.uuid4()), message_timestamp=rfc3339_ns())
+            session.keepalives_sent += 1  # counted before the await: stopping may come meanwhile
             try:
                 await self._send(session, frame)
             except (ConnectionError, RuntimeError):

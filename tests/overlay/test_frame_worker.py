@@ -3,6 +3,7 @@ the rate cap holds, and load or frame failures are reported, not fatal."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -10,51 +11,87 @@ import numpy as np
 from overlay.frame_worker import FrameWorker, premultiply
 
 
-def wait(pred, timeout=5.0):
+def wait(pred, timeout=30.0):
     end = time.monotonic() + timeout
     while not pred() and time.monotonic() < end:
         time.sleep(0.005)
     return pred()
 
 
-def slow_render(seen, delay=0.03):
+class StepClock:
+    """The worker's rate-cap clock, moved only by the test; counts the worker's looks."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.reads = 0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            self.reads += 1
+            return self.now
+
+
+def instant_render(seen):
     def render(pose):
         seen.append(float(pose[0]))
-        time.sleep(delay)
         return np.full((8, 8, 4), int(pose[0]) % 256, np.uint8)
     return render
 
 
 def test_the_newest_pose_wins_and_old_ones_are_skipped():
+    """Poses that arrive while a frame renders replace each other: only the newest is drawn."""
     seen: list[float] = []
-    worker = FrameWorker(lambda: slow_render(seen), fps=1000)
+    busy, release = threading.Event(), threading.Event()
+    inner_ms: list[float] = []
+
+    def load():
+        def render(pose):
+            seen.append(float(pose[0]))
+            began = time.perf_counter()
+            if pose[0] == 0:  # the first frame renders until the test lets it finish
+                busy.set()
+                release.wait(30)
+            inner_ms.append((time.perf_counter() - began) * 1000)
+            return np.full((8, 8, 4), int(pose[0]) % 256, np.uint8)
+        return render
+
+    worker = FrameWorker(load, fps=1000)
     worker.start()
     assert worker.ready.wait(5) and worker.error is None
-    for i in range(50):
+    worker.submit(np.array([0], np.float32))
+    assert busy.wait(5)
+    for i in range(1, 50):  # all while pose 0 is being rendered
         worker.submit(np.array([i], np.float32))
-        time.sleep(0.002)
+    release.set()
     assert wait(lambda: worker.latest() is not None and worker.latest().pose[0] == 49)
     worker.stop()
-    assert seen[-1] == 49 and len(seen) < 50 and worker.skipped > 0
-    assert seen == sorted(seen)  # never an older pose after a newer one
+    assert seen == [0, 49] and worker.skipped == 48  # never an older pose after a newer one
     frame = worker.latest()
-    assert frame.rgba.shape == (8, 8, 4) and frame.seq == worker.rendered and frame.render_ms >= 25
+    assert frame.rgba.shape == (8, 8, 4) and frame.seq == worker.rendered == 2
+    assert frame.render_ms >= inner_ms[-1]  # the worker times the whole render
 
 
 def test_the_frame_rate_cap_holds():
+    """Within one period of the worker's clock no second frame is drawn, however many
+    poses arrive; once the clock moves on, the newest is. The clock is the test's own."""
     seen: list[float] = []
-    worker = FrameWorker(lambda: slow_render(seen, delay=0.0), fps=10)
+    clock = StepClock()
+    worker = FrameWorker(lambda: instant_render(seen), fps=10, clock=clock)
     worker.start()
-    worker.ready.wait(5)
-    end = time.monotonic() + 1.0
-    i = 0
-    while time.monotonic() < end:
+    assert worker.ready.wait(5)
+    worker.submit(np.array([0], np.float32))
+    assert wait(lambda: worker.rendered == 1)
+    for i in range(1, 51):
         worker.submit(np.array([i], np.float32))
-        i += 1
-        time.sleep(0.005)
+    looked = clock.reads
+    # the worker has looked at the cap three times with a pose waiting, and held back
+    assert wait(lambda: clock.reads >= looked + 3)
+    assert worker.rendered == 1 and seen == [0]
+    clock.now += 0.1  # one period (10 fps) later
+    assert wait(lambda: worker.rendered == 2)
     worker.stop()
-    assert 5 <= worker.rendered <= 12  # ~10 per second, not one per submitted pose
-    assert i > 100
+    assert seen == [0, 50] and worker.skipped == 49  # one frame per period, not one per pose
 
 
 def test_a_load_failure_is_reported():
