@@ -33,6 +33,47 @@ def build(defaults, llama_backend, piper_engine, tmp_path, *, words=(), replacem
     return flow, sink, answers, audit
 
 
+class Holds:
+    """Records what the queue's hold check said, prompt by prompt: the answer loop
+    consults it when it looks for work, so a held prompt shows it was seen and held."""
+
+    def __init__(self, flow: ChatFlow):
+        self.said: list[tuple[str, bool]] = []
+        self._hold = flow.queue.hold
+        flow.queue.hold = self
+
+    def __call__(self, prompt) -> bool:
+        held = self._hold(prompt)
+        self.said.append((prompt.viewer, held))
+        return held
+
+    def held(self, *viewers: str) -> bool:
+        return all((v, True) in self.said for v in viewers)
+
+
+class MuteGate(asyncio.Event):
+    """The flow's unmuted event, noting when the answer loop stops at it while muted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set()
+        self.parked = asyncio.Event()
+
+    async def wait(self) -> bool:
+        if not self.is_set():
+            self.parked.set()
+        return await super().wait()
+
+
+async def until(condition, timeout: float = 60.0) -> None:
+    """Wait for ``condition``; the timeout is only a safety net."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition():
+        assert loop.time() < end, "timed out"
+        await asyncio.sleep(0.02)
+
+
 def test_messages_are_moderated_triaged_and_answered_in_order(defaults, llama_backend, piper_engine,
                                                               session_loop, tmp_path):
     flow, sink, answers, audit = build(defaults, llama_backend, piper_engine, tmp_path)
@@ -83,6 +124,8 @@ def test_skip_and_mute(defaults, llama_backend, piper_engine, session_loop, tmp_
     flow, sink, answers, audit = build(defaults, llama_backend, piper_engine, tmp_path)
     flow.pipeline.brain.persona = flow.pipeline.brain.persona.model_copy(update={"max_reply_sentences": 6})
 
+    gate = flow._unmuted = MuteGate()
+
     async def scenario():
         flow.receive(ChatMessage("Mochi tell me a very long story about dragons", "a"))
         flow.receive(ChatMessage("Mochi say hi to chat", "b"))
@@ -95,7 +138,7 @@ def test_skip_and_mute(defaults, llama_backend, piper_engine, session_loop, tmp_
         flow.mute()
         assert flow.muted
         flow.receive(ChatMessage("Mochi are you there?", "c"))
-        await asyncio.sleep(0.3)
+        await asyncio.wait_for(gate.parked.wait(), 60)  # the answer loop stopped, muted
         assert len(flow.queue) == 1 and flow.answered == 1  # muted: waits
         flow.unmute()
         while flow.answered < 2:
@@ -116,18 +159,13 @@ def test_pause_approval_and_panic(defaults, llama_backend, piper_engine, session
     stops = []
     flow.stop_sound = lambda: stops.append("stop")
 
-    async def until(condition, timeout=60.0):
-        loop = asyncio.get_running_loop()
-        end = loop.time() + timeout
-        while not condition():
-            assert loop.time() < end, "timed out"
-            await asyncio.sleep(0.02)
+    holds = Holds(flow)
 
     async def scenario():
         runner = asyncio.create_task(flow.run())
         flow.pause_ai()
         flow.receive(ChatMessage("Mochi what is your name?", "a"))
-        await asyncio.sleep(0.3)
+        await until(lambda: holds.held("a"))  # the answer loop saw it and held it
         assert flow.answered == 0 and len(flow.queue) == 1  # paused: it waits
         flow.resume_ai()
         await until(lambda: flow.answered == 1)
@@ -135,7 +173,7 @@ def test_pause_approval_and_panic(defaults, llama_backend, piper_engine, session
         flow.set_manual_approval(True)
         flow.receive(ChatMessage("Mochi say something rude", "b"))
         flow.receive(ChatMessage("Mochi say hi to chat", "c"))
-        await asyncio.sleep(0.3)
+        await until(lambda: holds.held("b", "c"))
         assert flow.answered == 1 and len(flow.queue) == 2
         assert flow.queue.reject().viewer == "b"  # the streamer says no
         assert flow.queue.approve().viewer == "c"
@@ -151,9 +189,9 @@ def test_pause_approval_and_panic(defaults, llama_backend, piper_engine, session
         await until(lambda: not flow.speaking)
         assert len(flow.queue) == 0 and stops  # the speakers (and overlays) were told to stop
         flow.receive(ChatMessage("Mochi are you there?", "f"))
-        heard = asyncio.create_task(flow.speak_event("Thanks for the raid!", viewer="g", key="r1", verbatim=True))
-        await asyncio.sleep(0.3)
-        assert heard.done() and heard.result() == "muted"  # muted: alerts are not queued either
+        heard = await asyncio.wait_for(
+            flow.speak_event("Thanks for the raid!", viewer="g", key="r1", verbatim=True), 60)
+        assert heard == "muted" and len(flow.queue) == 1  # muted: alerts are not queued either
         flow.resume()
         await until(lambda: flow.answered == 3)  # f's question, once resumed
         runner.cancel()

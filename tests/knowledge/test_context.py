@@ -1,5 +1,5 @@
 """Lore and viewer notes in the prompt: where they go, and that a failing or slow lookup
-never costs the answer."""
+never costs the answer (shown with a lookup that never answers, not by timing one)."""
 
 from __future__ import annotations
 
@@ -23,10 +23,12 @@ class Broken:
 
 
 class Slow:
+    """A lookup that never answers: cut by the brain's timeout however fast the machine."""
+
     name = "slow"
 
     async def context(self, asker):
-        await asyncio.sleep(10)
+        await asyncio.Event().wait()
         return "never"
 
 
@@ -38,8 +40,8 @@ def test_lore_and_notes_go_in_a_system_message_before_the_viewer(defaults, llama
     notes = ViewerMemory(tmp_path / "v.sqlite3")
     notes.observe("pixelpanda", "PixelPanda", "my cat is called Miso")
     brain = Brain(llama_backend, defaults.config.persona, defaults.config.llm)
-    brain.context = [lore, Broken(), notes, Slow()]
-    brain.context_timeout_s = 0.5
+    brain.context = [lore, Broken(), notes]
+    brain.context_timeout_s = 60.0  # a safety net: the lookups' speed is not under test
     brain.remember("Bob", "hi", "hi Bob!")
 
     async def answer():
@@ -47,8 +49,8 @@ def test_lore_and_notes_go_in_a_system_message_before_the_viewer(defaults, llama
 
     with caplog.at_level(logging.WARNING):
         text = session_loop.run_until_complete(asyncio.wait_for(answer(), 60))
-    assert text.strip()  # answered despite a broken and a slow lookup
-    assert "context broken failed" in caplog.text and "context slow took over 0.5 s" in caplog.text
+    assert text.strip()  # answered despite a broken lookup
+    assert "context broken failed" in caplog.text
     lore_section, note_section = brain.last_context
     assert lore_section.startswith(HEADING) and "He sleeps on Mochi's keyboard" in lore_section
     assert note_section.startswith("About PixelPanda") and "has a cat named Miso" in note_section
@@ -60,4 +62,24 @@ def test_lore_and_notes_go_in_a_system_message_before_the_viewer(defaults, llama
     assert session_loop.run_until_complete(lore.context(Asker("a", "a", "lol gg"))) is None
     assert session_loop.run_until_complete(notes.context(Asker("streamer", None, "hi"))) is None
     kb.close()
+    notes.close()
+
+
+def test_a_lookup_that_never_answers_is_cut(defaults, llama_backend, session_loop, tmp_path, caplog):
+    """Notes answer at once (no await); the slow lookup never does, so the cut is certain."""
+    notes = ViewerMemory(tmp_path / "v.sqlite3")
+    notes.observe("pixelpanda", "PixelPanda", "my cat is called Miso")
+    brain = Brain(llama_backend, defaults.config.persona, defaults.config.llm)
+    brain.context = [Slow(), notes]
+    brain.context_timeout_s = 1.0
+
+    async def answer():
+        return "".join([d async for d in brain.reply("PixelPanda", "Mochi how are you?", "pixelpanda")])
+
+    with caplog.at_level(logging.WARNING):
+        text = session_loop.run_until_complete(asyncio.wait_for(answer(), 120))
+    assert text.strip()  # answered without the slow lookup
+    assert "context slow took over 1.0 s" in caplog.text
+    [note_section] = brain.last_context
+    assert note_section.startswith("About PixelPanda")
     notes.close()
