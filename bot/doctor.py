@@ -220,8 +220,29 @@ async def _model_checks(loaded) -> list[Check]:
         finally:
             await tts.close()
 
-    out.append(await _try(f"brain ({cfg.llm.backend})", brain))
+    if cfg.llm.backend == "llamacpp":
+        out.extend(await _llamacpp_checks(cfg.llm.llamacpp))
+    else:
+        out.append(await _try(f"brain ({cfg.llm.backend})", brain))
     out.append(await _try(f"voice ({cfg.tts.engine})", voice))
+    return out
+
+
+async def _llamacpp_checks(cfg) -> list[Check]:
+    """llama.cpp's CPU features, then one real generation in a child process: a native
+    crash there is reported with its fix instead of killing the doctor."""
+    from bot.brain import selftest
+    from bot.brain.llama_cpu import current_plan
+
+    try:
+        plan = current_plan(cfg.extra_buffers)
+    except Exception as e:  # noqa: BLE001 - llama_cpp missing or broken: say so
+        return [Check("llama.cpp CPU", False, f"{type(e).__name__}: {e}")]
+    out = [Check("llama.cpp CPU", True, plan.describe())]
+    model = Path(cfg.model_path).expanduser() if cfg.model_path else None
+    result = await asyncio.to_thread(selftest.run, cfg.extra_buffers, model)
+    detail = result.detail if result.ok else f"{result.detail} → {result.fix}"
+    out.append(Check("brain (llamacpp)", result.ok, detail))
     return out
 
 

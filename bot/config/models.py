@@ -31,6 +31,9 @@ class LlamaCppConfig(Section):
     threads: int = Field(0, ge=0, le=256)  # 0: the cores the voice does not use
     gpu_layers: int = Field(0, ge=-1)
     seed: int = -1
+    # llama.cpp's weight-repacking buffer types; auto: off where the build and CPU have
+    # AMX (that path crashes on Q4 models), on elsewhere
+    extra_buffers: Literal["auto", "on", "off"] = "auto"
 
 
 class OllamaConfig(Section):
