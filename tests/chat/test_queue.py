@@ -105,10 +105,12 @@ def test_held_prompts_still_expire_and_the_heap_stays_compact():
 
 async def test_get_wakes_when_a_prompt_is_approved():
     q = PromptQueue(clock=Clock())
-    q.hold = lambda p: not p.approved
+    looked: list[str] = []
+    q.hold = lambda p: looked.append(p.text) is None and not p.approved
     q.offer(m("a"), "ask a", Priority.ASK)
     waiter = asyncio.create_task(q.get())
-    await asyncio.sleep(0.05)
+    while not looked:  # until the waiter has seen the prompt (and held it), no blind sleep
+        await asyncio.sleep(0)
     assert not waiter.done()
     q.approve()
     assert (await asyncio.wait_for(waiter, 1)).text == "ask a"
