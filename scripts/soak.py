@@ -8,6 +8,11 @@ through the event bus and its rules. Every few seconds it samples memory (RSS), 
 lengths, counts and latency percentiles, then writes them as JSON and a PNG plot.
 
     python scripts/soak.py [--duration 600] [--rate 50] [--out scripts/results] [--check]
+    python scripts/soak.py --duration 600 --until-answered 5 --until-alerts 5
+
+With ``--until-answered``/``--until-alerts`` the run ends as soon as that many answers
+and alerts were heard (``--duration`` is then a safety limit): the test suite checks
+behaviour that way, whatever the machine's speed.
 
 ``--check`` exits 1 when memory is not flat after warm-up (the last third's median
 RSS more than ``--max-growth-mb`` above the median just after warm-up) or nothing was
@@ -89,7 +94,8 @@ class Chatter:
         return ChatMessage(text, user, message_id=msg_id, source="soak")
 
 
-async def soak(duration: float, rate: float, interval: float, seed: int, quiet: bool) -> dict[str, Any]:
+async def soak(duration: float, rate: float, interval: float, seed: int, quiet: bool,
+               until_answered: int = 0, until_alerts: int = 0) -> dict[str, Any]:
     state = Path(tempfile.mkdtemp(prefix="vtbot-soak-"))  # viewer notes and the lore index: thrown away after
     loaded = load_config(None, env={}, dotenv=Path("/nonexistent"), overrides={
         "moderation": {"audit_log": None, "classifier": {"enabled": False}},
@@ -133,7 +139,8 @@ async def soak(duration: float, rate: float, interval: float, seed: int, quiet: 
     period = 1.0 / rate if rate > 0 else 1.0
     due = start
     try:
-        while (now := loop.time()) - start < duration:
+        done = False
+        while not done and (now := loop.time()) - start < duration:
             while due <= now:  # keep the rate even when a step ran late
                 t = time.perf_counter()
                 flow.receive(chatter.message())
@@ -146,6 +153,9 @@ async def soak(duration: float, rate: float, interval: float, seed: int, quiet: 
                                               user=rng.choice(chatter.viewers), **spec))
                 sent_events += 1
                 next_event = now + 7.0
+            if ((until_answered or until_alerts) and flow.answered >= until_answered
+                    and bus.counts["played"] >= until_alerts):
+                done, next_sample = True, now  # enough heard: a last sample, then stop
             if now >= next_sample:
                 first_audio = monitor.timings["first_audio"]
                 samples.append({
@@ -260,13 +270,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "scripts" / "results")
     parser.add_argument("--check", action="store_true", help="exit 1 unless memory is flat and answers came")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--until-answered", type=int, default=0,
+                        help="stop once this many answers (and --until-alerts alerts) were heard")
+    parser.add_argument("--until-alerts", type=int, default=0,
+                        help="stop once this many alerts (and --until-answered answers) played")
     parser.add_argument("--default-malloc", action="store_true",
                         help="leave glibc's malloc as it is (for comparison; vtbot tunes it at start)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not args.default_malloc:
         tune_malloc()  # as `vtbot` does at start
-    run = asyncio.run(soak(args.duration, args.rate, args.interval, args.seed, args.quiet))
+    run = asyncio.run(soak(args.duration, args.rate, args.interval, args.seed, args.quiet,
+                           args.until_answered, args.until_alerts))
     warmup = args.warmup if args.warmup is not None else args.duration / 5
     run["summary"] = summary = summarise(run, warmup, args.max_growth_mb)
     args.out.mkdir(parents=True, exist_ok=True)

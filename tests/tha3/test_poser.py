@@ -13,21 +13,42 @@ from avatar.tha3.poser import to_rgba8
 
 from .conftest import EYES, IMAGE, MOUTH, POSES, make_pose
 
-# The chain of five networks amplifies last-bit differences: the reference itself moves
-# by up to ~1e-4 when its input tensor is laid out differently (same values). Our
-# default (channels-last, summed skip connections) stays within a few times that.
-FAST_MAX = 3e-4
-FAST_MEAN = 1e-6
+# How far a frame may be from the reference's (float32, CPU), per device the poser runs on.
+# cpu: the chain of five networks amplifies last-bit differences: the reference itself
+# moves by up to ~1e-4 when its input tensor is laid out differently (same values). Our
+# default (channels-last, summed skip connections) stays within a few times that, and
+# within one level once bytes.
+# cuda: float16 weights and arithmetic (the default there). Rounding moves warped edges
+# by fractions of a pixel, so single pixels may differ much; the mean stays small, and
+# the tests below check on the GPU too that the mouth, eyes, head and body move as asked.
+TOLERANCE = {  # device type: (max, mean, max byte difference or None)
+    "cpu": (3e-4, 1e-6, 1),
+    "cuda": (None, 5e-3, None),
+}
 
 
 @pytest.mark.parametrize("name", list(POSES))
-def test_frames_match_the_reference(name, frames, reference_frames):
-    diff = (frames[name] - reference_frames[name]).abs()
-    print(f"{name}: max {diff.max().item():.2e} mean {diff.mean().item():.2e}")
-    assert diff.max().item() <= FAST_MAX
-    assert diff.mean().item() <= FAST_MEAN
-    ours, theirs = to_rgba8(frames[name]).astype(int), to_rgba8(reference_frames[name]).astype(int)
-    assert np.abs(ours - theirs).max() <= 1
+def test_frames_match_the_reference(name, frames, reference_frames, poser):
+    most, mean, levels = TOLERANCE[poser.device.type]
+    ours = frames[name].float().cpu()
+    diff = (ours - reference_frames[name]).abs()
+    print(f"{poser.device} {name}: max {diff.max().item():.2e} mean {diff.mean().item():.2e}")
+    if most is not None:
+        assert diff.max().item() <= most
+    assert diff.mean().item() <= mean
+    if levels is not None:
+        ours8, theirs8 = to_rgba8(ours).astype(int), to_rgba8(reference_frames[name]).astype(int)
+        assert np.abs(ours8 - theirs8).max() <= levels
+
+
+def test_frames_are_made_on_the_posers_device(poser, frames):
+    """CUDA frames stay on the GPU in the GPU's float type until made into bytes."""
+    frame = frames["neutral"]
+    assert frame.device.type == poser.device.type and frame.dtype == poser.dtype
+    assert poser.dtype == (torch.float16 if poser.device.type == "cuda" else torch.float32)
+    assert frame.shape == (1, 4, 512, 512) and torch.isfinite(frame).all()
+    rgba = poser.render(POSES["neutral"])
+    assert isinstance(rgba, np.ndarray) and rgba.shape == (512, 512, 4) and rgba.dtype == np.uint8
 
 
 @pytest.mark.parametrize("name", ["neutral", "mix"])
@@ -117,7 +138,11 @@ def test_stages_run_only_when_their_pose_values_change(poser):
 def test_cached_stages_give_the_same_frame_as_a_fresh_run(poser, frames):
     poser.pose_tensor(POSES["aaa"])
     again = poser.pose_tensor(POSES["head_turned"])  # face stages rerun, eyebrows kept
-    assert torch.equal(again, frames["head_turned"])
+    if poser.device.type == "cpu":
+        assert torch.equal(again, frames["head_turned"])
+    else:  # a GPU library may pick another kernel for a rerun: last bits only (a stale
+        # stage would differ by whole colours in its area)
+        torch.testing.assert_close(again, frames["head_turned"], rtol=0, atol=4e-3)
 
 
 def test_pose_must_have_45_finite_values(poser):
