@@ -11,12 +11,15 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 
 from .common import CONNECTED, CONNECTING, OnState, StateReporter, disconnected, redact
 
 REJECTED_DELAY_S = 15 * 60.0
+# The wait between attempts; tests pass one that records the delay chosen and holds there.
+Sleep = Callable[[float], Awaitable[None]]
 
 
 def _secs(delay: float) -> str:
@@ -86,12 +89,13 @@ class ReconnectingClient:
     token_hint = "check the token"
 
     def __init__(self, name: str, *, secrets: tuple[str, ...], on_state: OnState | None,
-                 backoff: Backoff | None, rejected_delay: float):
+                 backoff: Backoff | None, rejected_delay: float, sleep: Sleep = asyncio.sleep):
         self.name = name
         self._secrets = secrets
         self._status = StateReporter(name, on_state)
         self._backoff = backoff or Backoff()
         self._rejected_delay = rejected_delay
+        self._sleep = sleep
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._log = logging.getLogger(f"events.sources.{name}")
@@ -157,4 +161,4 @@ class ReconnectingClient:
                 reason, delay = self._redact(f"{type(e).__name__}: {e}"), self._backoff.next()
             self._status.set(disconnected(f"{reason}; retrying in {_secs(delay)}"))
             self._log.info("%s: disconnected (%s); retrying in %.1f s", self.name, reason, delay)
-            await asyncio.sleep(delay)
+            await self._sleep(delay)

@@ -30,7 +30,7 @@ from bot.logs import add_secret
 from events.model import StreamEvent
 
 from .common import OnState, Publish, parse_amount, text, timestamp
-from .reconnect import REJECTED_DELAY_S, Backoff, ReconnectingClient, Rejected, Retry
+from .reconnect import REJECTED_DELAY_S, Backoff, ReconnectingClient, Rejected, Retry, Sleep
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +94,9 @@ class StreamElementsSource(ReconnectingClient):
     def __init__(self, cfg: StreamElementsConfig, token: SecretStr, publish: Publish, *,
                  on_state: OnState | None = None, backoff: Backoff | None = None,
                  rejected_delay: float = REJECTED_DELAY_S, handshake_timeout: float = 15.0,
-                 heartbeat: float = 30.0):
+                 heartbeat: float = 30.0, sleep: Sleep = asyncio.sleep):
         super().__init__("streamelements", secrets=(token.get_secret_value(),), on_state=on_state,
-                         backoff=backoff, rejected_delay=rejected_delay)
+                         backoff=backoff, rejected_delay=rejected_delay, sleep=sleep)
         self.cfg = cfg
         self._token = token
         self._publish = publish

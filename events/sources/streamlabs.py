@@ -33,7 +33,7 @@ from bot.logs import add_secret
 from events.model import StreamEvent
 
 from .common import OnState, Publish, parse_amount, text
-from .reconnect import REJECTED_DELAY_S, Backoff, ReconnectingClient, Rejected, Retry
+from .reconnect import REJECTED_DELAY_S, Backoff, ReconnectingClient, Rejected, Retry, Sleep
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +113,10 @@ class StreamlabsSource(ReconnectingClient):
 
     def __init__(self, cfg: StreamlabsConfig, token: SecretStr, publish: Publish, *,
                  on_state: OnState | None = None, backoff: Backoff | None = None,
-                 rejected_delay: float = REJECTED_DELAY_S, handshake_timeout: float = 15.0):
+                 rejected_delay: float = REJECTED_DELAY_S, handshake_timeout: float = 15.0,
+                 sleep: Sleep = asyncio.sleep):
         super().__init__("streamlabs", secrets=(token.get_secret_value(),), on_state=on_state,
-                         backoff=backoff, rejected_delay=rejected_delay)
+                         backoff=backoff, rejected_delay=rejected_delay, sleep=sleep)
         self.cfg = cfg
         self._token = token
         self._publish = publish

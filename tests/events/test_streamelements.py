@@ -18,6 +18,18 @@ from tests.fakes.twitch_server import wait_until
 JWT = fake_jwt()
 
 
+class HeldWaits:
+    """Stands in for the client's sleep between attempts: records each delay it chose and
+    holds there, so a test reads the retry decision instead of timing the lack of a retry."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        await asyncio.Event().wait()  # never resumes; close() cancels it
+
+
 class Rig:
     def __init__(self, astro: FakeAstro, source: StreamElementsSource, events: list[StreamEvent],
                  states: list[str]):
@@ -109,14 +121,15 @@ async def test_bad_token_is_reported_and_not_hammered(caplog):
     events: list[StreamEvent] = []
     states: list[str] = []
     bad = fake_jwt() + "x"
-    source = make_source(astro, bad, events, states, rejected_delay=60.0)
+    waits = HeldWaits()
+    source = make_source(astro, bad, events, states, rejected_delay=60.0, sleep=waits)
     await source.start()
     try:
-        await wait_until(lambda: source.state.startswith("disconnected: token rejected"), 5,
-                         what="the rejection")
+        await wait_until(lambda: waits.delays, 5, what="the wait after the rejection")
+        assert source.state.startswith("disconnected: token rejected")
         assert "err_unauthorized: invalid token" in source.state
         assert "retrying in 60 s" in source.state
-        await asyncio.sleep(0.3)  # several base delays: a network fault would have retried
+        assert waits.delays == [60.0]  # the refusal's long wait, not the 0.05 s network backoff
         assert astro.connections == 1
         assert "connected" not in states
         assert bad not in caplog.text

@@ -18,6 +18,18 @@ from tests.fakes.twitch_server import wait_until
 
 TOKEN = "good-socket-token"
 
+
+class HeldWaits:
+    """Stands in for the client's sleep between attempts: records each delay it chose and
+    holds there, so a test reads the retry decision instead of timing the lack of a retry."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        await asyncio.Event().wait()  # never resumes; close() cancels it
+
 # The official sample (protocol notes E.3) plus a second donation in the same event.
 DONATIONS = {
     "type": "donation",
@@ -109,13 +121,15 @@ async def test_server_restart_and_failing_first_connect_are_retried():
 async def test_bad_token_is_refused_and_reported(server, caplog):
     caplog.set_level(logging.DEBUG)
     events: list[StreamEvent] = []
-    source = make_source(server.url, "wrong-socket-token", events, rejected_delay=60.0)
+    waits = HeldWaits()
+    source = make_source(server.url, "wrong-socket-token", events, rejected_delay=60.0,
+                         sleep=waits)
     await source.start()
     try:
-        await until(lambda: source.state.startswith("disconnected: token rejected"),
-                    "the rejection", source)
+        await until(lambda: waits.delays, "the wait after the rejection", source)
+        assert source.state.startswith("disconnected: token rejected")
         assert "Invalid token" in source.state and "retrying in 60 s" in source.state
-        await asyncio.sleep(0.3)  # several base delays: a network fault would have retried
+        assert waits.delays == [60.0]  # the refusal's long wait, not the 0.05 s network backoff
         assert server.connections == 1 and server.refused == 1
         assert "wrong-socket-token" not in caplog.text
     finally:
