@@ -16,10 +16,12 @@ from events.rules import parse_rules
 
 class Stage:
     """Records what the actions asked of the overlay and the voice; `hold` makes
-    `say` wait (a line still being spoken), `broken` makes vfx raise."""
+    `say` wait (a line still being spoken), `broken` makes vfx raise. `said` has each
+    line's start and end, so lines that overlapped show without timing them."""
 
     def __init__(self):
         self.log: list[tuple[str, object]] = []
+        self.said: list[tuple[str, str]] = []
         self.hold: asyncio.Event | None = None
         self.saying = asyncio.Event()
         self.broken = False
@@ -36,9 +38,11 @@ class Stage:
         return self.overlays
 
     async def say(self, text, event):
+        self.said.append(("start", text))
         self.saying.set()
         if self.hold is not None:
             await self.hold.wait()
+        self.said.append(("end", text))
         self.log.append(("say", text))
         return "heard"
 
@@ -89,12 +93,15 @@ async def test_alerts_play_one_after_another(tmp_path):
     await bus.publish(cheer("a", user="Ann"))
     await bus.publish(StreamEvent(type="follow", id="f", source="twitch", user="Fay"))
     await asyncio.wait_for(stage.saying.wait(), 5)
-    await asyncio.sleep(0.05)
     assert bus.waiting == 1 and stage.log == [("vfx", ("fireworks", 5.0))]  # the follow waits its turn
     stage.hold.set()
     await bus.idle()
     assert [k for k, _ in stage.log] == ["vfx", "say", "expression", "say"]
     assert stage.log[-1] == ("say", "Welcome Fay!")
+    # the welcome began only after the thank-you ended: never two alerts at once
+    thanks = "Thanks Ann for 500 bits!"
+    assert stage.said == [("start", thanks), ("end", thanks), ("start", "Welcome Fay!"),
+                          ("end", "Welcome Fay!")]
     await bus.close()
 
 
