@@ -5,8 +5,6 @@ notification Twitch delivers twice makes one alert."""
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.config.models import CommandsConfig, TwitchConfig
 from bot.twitch.auth import TokenStore
 from bot.twitch.client import TwitchChat
@@ -71,10 +69,7 @@ async def test_every_alert_type_arrives_once(fake_twitch, defaults, tmp_path):
             [delivery] = await tw.notify(kind, sample_event(kind))
             ids[kind] = delivery.message_id
         await tw.redeliver(ids["channel.cheer"])  # Twitch delivers at least once
-        for _ in range(200):
-            if len(seen) == len(SAMPLES) + 1:
-                break
-            await asyncio.sleep(0.02)
+        await tw.wait_for(lambda: len(seen) >= len(SAMPLES) + 1, what="every alert and the redelivery")
     await bus.idle()
     await bus.close()
     by_type = {e.type: e for e in seen}
@@ -117,8 +112,5 @@ async def test_a_missing_scope_costs_only_its_alerts(fake_twitch, defaults, tmp_
         assert "channel.subscribe" in missing and "channel.follow" in missing
         assert "channel.cheer" not in missing
         await tw.notify("channel.cheer", sample_event("channel.cheer"))
-        for _ in range(200):
-            if seen:
-                break
-            await asyncio.sleep(0.02)
+        await tw.wait_for(lambda: seen, what="the cheer")
     assert [e.type for e in seen] == ["cheer"]
