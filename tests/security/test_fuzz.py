@@ -202,7 +202,13 @@ async def test_link_survives_malformed_frames_from_anyone(caplog):
     assert all(c is not None and c >= 1000 for c in closes)
     # a proper overlay still gets speech, and the junk grew no state
     got = []
-    client = LinkClient(server.url, LINK_TOKEN, name="studio", on_segment=got.append)
+    arrived = asyncio.Event()
+
+    def on_segment(segment) -> None:
+        got.append(segment)
+        arrived.set()
+
+    client = LinkClient(server.url, LINK_TOKEN, name="studio", on_segment=on_segment)
     task = asyncio.create_task(client.run(retry=False))
     await asyncio.wait_for(client.connected.wait(), 5)
     sink = LinkSink(server)
@@ -210,11 +216,8 @@ async def test_link_survives_malformed_frames_from_anyone(caplog):
     await sink.start(utt)
     await sink.segment(a_segment("good"))
     await sink.finish(utt, UtteranceStats(text="Hello chat!"))
-    for _ in range(100):
-        if got:
-            break
-        await asyncio.sleep(0.02)
-    assert got and got[0].caption == "Hello chat!"
+    await asyncio.wait_for(arrived.wait(), 5)
+    assert got[0].caption == "Hello chat!"
     assert set(server._heard) <= {"good"}  # made-up utterance ids were not stored
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
