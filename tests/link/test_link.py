@@ -52,7 +52,14 @@ def a_segment(utt="u1", index=0, n=2205, rate=22050):
 
 async def test_speech_reaches_the_overlay_intact(server):
     got, events = [], []
-    client, task = await connected(server, on_segment=got.append, on_event=events.append)
+    ended = asyncio.Event()
+
+    def on_event(event: dict) -> None:
+        events.append(event)
+        if event["type"] == "speech.end":
+            ended.set()
+
+    client, task = await connected(server, on_segment=got.append, on_event=on_event)
     assert client.welcome["persona"] == "Mochi" and client.welcome["protocol"] == 1
     sink = LinkSink(server)
     utt = Utterance("u1", "coolguy42", "hi!")
@@ -61,10 +68,7 @@ async def test_speech_reaches_the_overlay_intact(server):
     await sink.segment(seg0)
     await sink.segment(seg1)
     await sink.finish(utt, UtteranceStats(text="Hello chat! Hello chat!"))
-    for _ in range(100):
-        if any(e["type"] == "speech.end" for e in events):
-            break
-        await asyncio.sleep(0.02)
+    await asyncio.wait_for(ended.wait(), 5)
     assert [e["type"] for e in events] == ["welcome", "speech.start", "speech.end"]
     assert [s.index for s in got] == [0, 1]
     assert np.array_equal(got[0].pcm, seg0.pcm) and np.array_equal(got[1].pcm, seg1.pcm)
@@ -72,8 +76,8 @@ async def test_speech_reaches_the_overlay_intact(server):
     # the bot waits for what viewers heard
     waiter = asyncio.create_task(server.wait_heard("u1", timeout=5))
     await client.playback("u1", 0, "finished")
-    await asyncio.sleep(0.05)
-    assert not waiter.done()
+    await client.command("skip")  # a marker: answered only after the server took the report
+    assert server._heard["u1"] == {0} and not waiter.done()  # one of two segments is not heard
     await client.playback("u1", 1, "finished")
     assert await waiter
     task.cancel()
@@ -120,7 +124,7 @@ async def test_malformed_and_oversized_frames(server):
     for bad in ["not json", "[1,2]", json.dumps({"type": "command", "name": "rm -rf"}),
                 json.dumps({"type": "nope"})]:
         await client.send_raw(bad)
-    await asyncio.sleep(0.1)
+    assert (await client.command("skip"))["ok"]  # a marker: its result follows the four errors
     errors = [e["message"] for e in events if e["type"] == "error"]
     assert len(errors) == 4 and errors[0].startswith("not JSON") and "name" in errors[2]
     assert client.connected.is_set()  # still served

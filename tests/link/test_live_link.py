@@ -25,8 +25,15 @@ async def test_vtbot_run_serves_an_overlay(tmp_path):
         sys.executable, "-m", "bot.cli", "run", "--no-play", cwd=tmp_path, env=env,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     segments, events = [], []
+    answered = asyncio.Event()
+
+    def on_event(event: dict) -> None:
+        events.append(event)
+        if event["type"] == "speech.end":
+            answered.set()
+
     client = LinkClient(f"ws://127.0.0.1:{port}/link", TOKEN, name="test-overlay",
-                        on_segment=segments.append, on_event=events.append)
+                        on_segment=segments.append, on_event=on_event)
     runner = asyncio.create_task(client.run(first_delay=0.2))
     try:
         await asyncio.wait_for(client.connected.wait(), 120)  # models load first
@@ -39,10 +46,7 @@ async def test_vtbot_run_serves_an_overlay(tmp_path):
         assert (await client.command("unmute"))["ok"]
         proc.stdin.write(b"hey Mochi, what is your favourite game?\n")
         await proc.stdin.drain()
-        for _ in range(1200):
-            if any(e["type"] == "speech.end" for e in events):
-                break
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(answered.wait(), 120)
         kinds = [e["type"] for e in events if e["type"] != "result"]
         # mute told the overlay to drop what it held ("stop"), then the answer came
         assert kinds == ["welcome", "vfx", "vfx", "overlay", "speech.start", "speech.end"]

@@ -52,9 +52,18 @@ async def test_headless_overlay_plays_and_moves_the_mouth():
         commands.append((name, args))
         return True, name
 
+    spoke = False
+    closed_after = asyncio.Event()  # a frame with the mouth shut once the speech has played
+
+    def on_frame(frame) -> None:
+        nonlocal spoke
+        spoke = spoke or frame.caption == "caption 0"
+        if spoke and frame.caption == "" and frame.mouth["aa"] == 0.0:
+            closed_after.set()
+
     server = LinkServer(TOKEN, port=0, persona="Mochi", on_command=on_command)
     await server.start()
-    overlay = OverlayCore(server.url, TOKEN, play=False, fps=60, lead_s=0.0)
+    overlay = OverlayCore(server.url, TOKEN, play=False, fps=60, lead_s=0.0, on_frame=on_frame)
     runner = asyncio.create_task(overlay.run())
     try:
         await asyncio.wait_for(overlay.link.connected.wait(), 5)
@@ -63,8 +72,8 @@ async def test_headless_overlay_plays_and_moves_the_mouth():
         await sink.start(utt)
         await sink.segment(segment("u1", 0))
         await sink.finish(utt, UtteranceStats(text="caption 0"))
-        assert await server.wait_heard("u1", timeout=5)  # the overlay reported it played
-        await asyncio.sleep(0.05)
+        assert await server.wait_heard("u1", timeout=30)  # the overlay reported it played
+        await asyncio.wait_for(closed_after.wait(), 30)
         assert (await overlay.hotkey("skip"))["ok"]
         await overlay.link.command("vfx", "fireworks")
     finally:
@@ -86,9 +95,15 @@ async def test_the_bot_stops_an_overlays_buffered_speech():
     from bot.link import protocol
     from bot.live import stop_everywhere
 
+    speaking = asyncio.Event()
+
+    def on_frame(frame) -> None:
+        if frame.caption:
+            speaking.set()
+
     server = LinkServer(TOKEN, port=0, persona="Mochi")
     await server.start()
-    overlay = OverlayCore(server.url, TOKEN, play=False, fps=60, lead_s=0.0)
+    overlay = OverlayCore(server.url, TOKEN, play=False, fps=60, lead_s=0.0, on_frame=on_frame)
     runner = asyncio.create_task(overlay.run())
     local = []
     try:
@@ -99,11 +114,11 @@ async def test_the_bot_stops_an_overlays_buffered_speech():
         for i in range(5):  # 3 s buffered at the overlay
             await sink.segment(segment("u2", i))
         await sink.finish(utt, UtteranceStats(text="a story"))
-        while overlay.clock.at(overlay.clock.cursor) is None:
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(speaking.wait(), 30)
         stop_everywhere(lambda: local.append("speakers"), server)()
-        assert await server.wait_heard("u2", timeout=2)  # reported skipped, long before 3 s
-        await asyncio.sleep(0.1)
+        assert await server.wait_heard("u2", timeout=30)  # reported skipped ...
+        shown = {f.caption for f in overlay.state.frames}
+        assert "caption 0" in shown and "caption 4" not in shown  # ... not played to the end
         assert overlay.clock.at(overlay.clock.cursor) is None and local == ["speakers"]
         assert protocol.overlay_action("stop") in list(overlay.state.actions)
     finally:

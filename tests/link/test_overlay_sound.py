@@ -27,11 +27,7 @@ async def test_overlay_plays_every_sample(alsa_capture, tmp_path):
         sys.executable, "-m", "bot.cli", "overlay", "--headless", "--connect", server.url, cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     try:
-        for _ in range(200):
-            if server.clients:
-                break
-            await asyncio.sleep(0.05)
-        assert server.clients, "the overlay did not connect"
+        assert await server.wait_client(timeout=60), "the overlay did not connect"
         sink = LinkSink(server)
         utt = Utterance("u1", "viewer", "hi")
         segs = [segment("u1", 0), segment("u1", 1, seconds=0.4)]
@@ -39,7 +35,7 @@ async def test_overlay_plays_every_sample(alsa_capture, tmp_path):
         for s in segs:
             await sink.segment(s)
         await sink.finish(utt, UtteranceStats(text="caption 0 caption 1"))
-        assert await server.wait_heard("u1", timeout=10)
+        assert await server.wait_heard("u1", timeout=30)
     finally:
         proc.terminate()
         out = (await asyncio.wait_for(proc.communicate(), 20))[0].decode()
