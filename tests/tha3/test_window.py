@@ -30,9 +30,9 @@ def test_the_window_draws_the_posed_character_transparent_around_her(tmp_path):
     assert "check_error" not in got, got
     assert got["avatar_error"] is None and got["tha3_view"] and not got["vrm_drawn"], got
     assert got["frames_shown"] >= 3, got  # new frames keep arriving from the worker
-    # the window kept drawing while the networks loaded and rendered (about 25 frames a
-    # second here against ~0.8 s per THA3 frame): the poser never stalls the overlay
-    assert got["window_frames_at_first"] >= 10, got
+    # the window kept drawing while the poser's first render was held open (until ten
+    # paints released it): the poser never stalls the overlay, at any frame rate
+    assert got["released_by_window"] is True and got["frames_while_held"] == 10, got
     assert got["size"] == [512, 512]
     assert got["corner"][3] == 0  # see-through where she is not
     assert got["face"][3] == 255  # her face: opaque

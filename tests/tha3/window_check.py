@@ -6,12 +6,16 @@ Prints one JSON object.
 The wait runs inside ``app.exec()``, as the overlay does: it lets go of Python's lock
 while Qt waits, so the worker renders at full speed (``QTest.qWait`` holds the lock and
 starves it).
+
+The poser's first render is held open until the window has painted ten frames meanwhile:
+a window that waited for the poser could never get there, whatever the frame rate.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,8 +27,31 @@ from PySide6.QtWidgets import QApplication
 from avatar.default import default_avatar_path
 from avatar.tha3.image import load_rgba
 from bot.config.models import Tha3Config
+from overlay import tha3_view
 from overlay.core import OverlayCore
 from overlay.window import OverlayWindow, surface_format
+
+FRAMES_WHILE_HELD = 10
+rendering = threading.Event()  # the worker is inside its first render
+release = threading.Event()  # the window painted FRAMES_WHILE_HELD frames since
+released_by_window: list[bool] = []  # release.wait's answer, from the worker thread
+load_poser_render = tha3_view.load_render
+
+
+def load_held(cfg: Tha3Config) -> tha3_view.Render:
+    """The real poser, its first render held until the window has painted meanwhile."""
+    render = load_poser_render(cfg)
+
+    def first_held(pose: np.ndarray) -> np.ndarray:
+        if not rendering.is_set():
+            rendering.set()
+            released_by_window.append(release.wait(timeout=120))  # the timeout: a safety net
+        return render(pose)
+
+    return first_held
+
+
+tha3_view.load_render = load_held  # looked up when the view's worker loads
 
 out, image = Path(sys.argv[1]), Path(sys.argv[2])
 QSurfaceFormat.setDefaultFormat(surface_format())
@@ -35,12 +62,16 @@ window = OverlayWindow(core, state_path=out / "state.json", fps=30, avatar=defau
 window.start()
 window.resize(512, 512)  # one window pixel per frame pixel (no device scaling under Xvfb)
 started = time.monotonic()
-seen: dict = {"first_frame_s": None, "frames_shown": 0, "window_frames": 0}
+seen: dict = {"first_frame_s": None, "frames_shown": 0, "window_frames": 0, "frames_while_held": 0}
 painted = window.paintGL
 
 
 def count_paint() -> None:
     seen["window_frames"] += 1
+    if rendering.is_set() and not release.is_set():
+        seen["frames_while_held"] += 1
+        if seen["frames_while_held"] >= FRAMES_WHILE_HELD:
+            release.set()
     painted()
 
 
@@ -91,5 +122,6 @@ timer = QTimer()
 timer.timeout.connect(poll)
 timer.start(50)
 app.exec()
+seen["released_by_window"] = released_by_window[0] if released_by_window else None
 print(json.dumps(seen))
 window.close()
