@@ -42,8 +42,10 @@ class Mind:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def attach(self, brain: Brain) -> None:
-        """Give the brain its lookups (lore first, then the viewer's notes)."""
+        """Give the brain its lookups (lore first, then the viewer's notes). Their instructions
+        change the system prompt, so the brain reads it again now rather than on the first line."""
         brain.context = [p for p in (self.lore, self.viewers) if p is not None]
+        brain.prepare_soon()
 
     def start(self, watch_s: float) -> None:
         """Re-index changed lore files while the bot runs."""

@@ -1,4 +1,12 @@
-"""The brain: persona + memory + a backend, answering one viewer line at a time."""
+"""The brain: persona + memory + a backend, answering one viewer line at a time.
+
+A prompt is laid out stable-first: the system prompt, then the conversation, then the
+lore and notes looked up for this line, then the line. A local model keeps the
+tokens it read last time and re-reads only from the first difference; the looked-up
+sections differ every time, so after each answer the brain reads the next prompt's
+stable start (with the new exchange) while that answer is being heard, and the next
+viewer waits only for their own lookups and line.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +30,11 @@ class Brain:
         self.persona = persona
         self.llm = llm
         self.memory = ConversationMemory(llm.memory_tokens, backend.count_tokens)
-        self._system = system_prompt(persona)
+        self._extra: list[str] = []
         self.context: list[ContextProvider] = []  # lore, viewer notes: looked up per answer
         self.context_timeout_s = 1.5
         self.last_context: list[str] = []  # what the last answer was given (the dashboard, tests)
+        self._preparing: asyncio.Task[None] | None = None
 
     def params(self) -> GenerationParams:
         return GenerationParams(
@@ -36,12 +45,21 @@ class Brain:
 
     def set_system_extra(self, lines: list[str]) -> None:
         """Add fixed instructions to the system prompt (the emotion tags ask for one)."""
-        self._system = "\n".join([system_prompt(self.persona), *lines])
+        self._extra = list(lines)
+
+    def system(self) -> str:
+        """The system prompt: persona, fixed extras, and how to use each lookup. The lookups'
+        instructions live here, read once and cached, not beside every looked-up section."""
+        hints = [h for p in self.context if (h := getattr(p, "instruction", None))]
+        return "\n".join([system_prompt(self.persona), *self._extra, *hints])
+
+    def stable_messages(self) -> list[ChatMessage]:
+        """The start every next prompt shares: the system prompt and the conversation."""
+        return [ChatMessage("system", self.system()), *self.memory.messages()]
 
     def prompt(self, viewer: str, text: str, context: list[str] | None = None) -> list[ChatMessage]:
         looked_up = [ChatMessage("system", with_context(context))] if context else []
-        return [ChatMessage("system", self._system), *self.memory.messages(), *looked_up,
-                ChatMessage("user", viewer_turn(viewer, text))]
+        return [*self.stable_messages(), *looked_up, ChatMessage("user", viewer_turn(viewer, text))]
 
     async def reply(self, viewer: str, text: str, login: str | None = None) -> AsyncIterator[str]:
         """Stream the answer to ``viewer``.
@@ -70,6 +88,36 @@ class Brain:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 8.0)
 
+    async def prepare(self) -> None:
+        """Have the backend read the next prompt's stable start now, off the next viewer's
+        wait. Only for backends that keep the last prompt's tokens (``reuses_prefix``);
+        the one token sampled at the end is thrown away."""
+        if not getattr(self.backend, "reuses_prefix", False):
+            return
+        params = GenerationParams(max_tokens=1, temperature=0.0, top_p=1.0)
+        async for _ in self.backend.stream([*self.stable_messages(), ChatMessage("user", "")], params):
+            pass
+
+    def prepare_soon(self) -> asyncio.Task[None] | None:
+        """Start ``prepare`` in the background and return its task, when called from the event
+        loop (else None: the next answer reads its whole prompt, as without it)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        if self._preparing is not None and not self._preparing.done():
+            self._preparing.cancel()  # its prefix is out of date; a running read ends at its next token
+        self._preparing = loop.create_task(self._prepare_quietly(), name="brain-prepare")
+        return self._preparing
+
+    async def _prepare_quietly(self) -> None:
+        try:
+            await self.prepare()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a missed head start costs time, not the answer
+            log.warning("brain: reading the next prompt ahead failed: %s", e)
+
     async def warm_up(self) -> None:
         """Run the system prompt through the model once, so the first viewer does not
         pay for loading pages and filling the prompt cache."""
@@ -78,5 +126,7 @@ class Brain:
             pass
 
     def remember(self, viewer: str, text: str, spoken: str) -> None:
-        """Keep the exchange as the viewer heard it, for the next prompts."""
+        """Keep the exchange as the viewer heard it, for the next prompts, and start reading
+        the next prompt's stable start while this answer is being heard."""
         self.memory.add(viewer_turn(viewer, text), spoken)
+        self.prepare_soon()

@@ -32,6 +32,9 @@ def embedded_model_path() -> Path:
 
 class LlamaCppBackend:
     name = "llamacpp"
+    # llama-cpp-python keeps the last prompt's tokens and re-reads a new prompt only from
+    # its first difference, so reading a prompt's stable start ahead pays off (Brain.prepare)
+    reuses_prefix = True
 
     def __init__(self, cfg: LlamaCppConfig):
         self.cfg = cfg

@@ -12,7 +12,11 @@ from .base import KnowledgeBase, KnowledgeError
 
 log = logging.getLogger(__name__)
 
-HEADING = "From your notes (true facts about you and your world; use them if they fit, never read them out):"
+# said once in the system prompt (read once, then cached), so the heading that comes with
+# every answer's passages stays short: the model re-reads that one on every answer
+INSTRUCTION = ("Some chat lines come with your notes: true facts about you and your world. "
+               "Use them if they fit, never read them out.")
+HEADING = "Your notes:"
 
 
 def clean_query(text: str, names: list[str]) -> str:
@@ -26,6 +30,7 @@ def clean_query(text: str, names: list[str]) -> str:
 
 class LoreContext:
     name = "knowledge"
+    instruction = INSTRUCTION
 
     def __init__(self, kb: KnowledgeBase, *, names: list[str], top_k: int, min_score: float, max_chars: int):
         self.kb = kb
