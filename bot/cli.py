@@ -128,7 +128,7 @@ def demo(
 
     async def go() -> None:
         from bot.link.server import LinkSink
-        from bot.live import make_link, open_overlay, overlay_window_wanted, start_link
+        from bot.live import heard_waiter, make_link, open_overlay, overlay_window_wanted, start_link
 
         transcript = TranscriptSink(console, cfg.persona.name, folder / "transcript.md")
         link = make_link(loaded) if overlay_window_wanted(loaded) else None
@@ -141,11 +141,14 @@ def demo(
             await link.wait_client(timeout=30)
         console.rule(f"[bold]{cfg.persona.name}[/] is live (demo chat)")
         failures = 0
-        try:
-            async def heard(stats) -> None:
-                if window is not None:
-                    await link.wait_heard(stats.utterance_id, timeout=stats.audio_s + 5)
+        # each line, answer or alert, is heard before the next: the same wait as `vtbot run`
+        waiter = heard_waiter(rt.player, link if window is not None else None)
 
+        async def heard(stats) -> None:
+            if waiter is not None:
+                await waiter(stats)
+
+        try:
             for line in cfg.demo.lines:
                 if rt.mind.viewers is not None:  # the demo's viewers get notes like real ones
                     rt.mind.viewers.observe(line.user, line.user, line.text)

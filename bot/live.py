@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,9 +30,14 @@ from bot.link.server import LinkServer, LinkSink
 from bot.link.token import load_or_create
 from bot.logs import add_secret
 from bot.overlay_process import OverlayProcess
+from bot.speech.player import AudioPlayer
+from bot.speech.segment import UtteranceStats
 from bot.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
+
+# waits until a spoken line was heard (or gives up); what it returns is not used
+HeardWaiter = Callable[[UtteranceStats], Awaitable[object]]
 
 
 class TwitchSetupError(Exception):
@@ -122,6 +127,16 @@ def stop_everywhere(local: Callable[[], None] | None, link: LinkServer) -> Calla
     return stop
 
 
+def heard_waiter(player: AudioPlayer | None, link: LinkServer | None) -> HeardWaiter | None:
+    """What to wait on after each spoken line, answer or alert alike, before the next
+    thing runs: the local speakers draining, else an overlay reporting the line heard."""
+    if player is not None:
+        return lambda stats: player.drain(timeout=300)
+    if link is not None:
+        return lambda stats: link.wait_heard(stats.utterance_id, timeout=stats.audio_s + 5)
+    return None
+
+
 def wire_obs_scene(bot: LiveBot, obs) -> None:
     """`!scene NAME` and the overlay's scene hotkeys switch OBS's program scene."""
     from events.obs.client import ObsRequestError
@@ -141,7 +156,10 @@ def wire_obs_scene(bot: LiveBot, obs) -> None:
     bot.controls.register("scene", scene)
 
 
-def build_flow(loaded: LoadedConfig, rt: Runtime) -> tuple[ChatFlow, ChatCommands, StreamControls]:
+def build_flow(loaded: LoadedConfig, rt: Runtime,
+               link: LinkServer | None = None) -> tuple[ChatFlow, ChatCommands, StreamControls]:
+    """The flow and its commands; with a link (listening), lines wait for the overlay
+    and skip, mute and panic silence it too."""
     cfg = loaded.config
     assert rt.moderator is not None and rt.audit is not None and rt.pipeline is not None
     q = cfg.chat.queue
@@ -151,10 +169,11 @@ def build_flow(loaded: LoadedConfig, rt: Runtime) -> tuple[ChatFlow, ChatCommand
                       ask_command=cfg.commands.prefix + cfg.commands.ask.name,
                       sample_rate=cfg.chat.sample_rate, min_bits=cfg.chat.min_bits,
                       bot_login=cfg.twitch.bot_login or cfg.twitch.channel)
-    player = rt.player
+    local_stop = rt.player.skip if rt.player is not None else None
     flow = ChatFlow(rt.moderator.input, triager, queue, rt.pipeline, rt.audit,
-                    wait_heard=(lambda stats: player.drain(timeout=300)) if player is not None else None,
-                    stop_sound=player.skip if player is not None else None, output_gate=rt.moderator.output,
+                    wait_heard=heard_waiter(rt.player, link),
+                    stop_sound=stop_everywhere(local_stop, link) if link is not None else local_stop,
+                    output_gate=rt.moderator.output,
                     manual_approval=cfg.chat.approval == "manual")
     controls = StreamControls()
     if rt.mind.viewers is not None:
@@ -294,18 +313,14 @@ async def run_live(loaded: LoadedConfig, console: Console, *, play: bool, out_di
     sinks = first + ([LinkSink(link)] if link is not None else [])
     rt = await build_runtime(loaded, console, with_brain=True, play=play and not window, out_dir=out_dir,
                              extra_sinks=sinks)
-    flow, commands, controls = build_flow(loaded, rt)
+    if link is not None and not await start_link(link, console):
+        link = None
+    flow, commands, controls = build_flow(loaded, rt, link)
     bot = LiveBot(rt, flow, commands, controls, link=link)
     if link is not None:
         wire_link(bot, console_name)
-        if not await start_link(link, console):
-            bot.link = None
-        else:
-            if window:
-                bot.overlay = await open_overlay(loaded, link, console, play=play, config_file=config_file)
-            if rt.player is None:  # the overlay plays the voice: wait for what it reports heard
-                flow.wait_heard = lambda stats: link.wait_heard(stats.utterance_id, timeout=stats.audio_s + 5)
-            flow.stop_sound = stop_everywhere(flow.stop_sound, link)
+        if window:
+            bot.overlay = await open_overlay(loaded, link, console, play=play, config_file=config_file)
     events = None
     if cfg.events.enabled:
         from .stream_events import RulesError, build_events

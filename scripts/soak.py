@@ -109,9 +109,8 @@ async def soak(duration: float, rate: float, interval: float, seed: int, quiet: 
     await server.start()
     rt = await build_runtime(loaded, console, with_brain=True, play=False, out_dir=None,
                              extra_sinks=[monitor, LinkSink(server)])
-    flow, commands, controls = build_flow(loaded, rt)
+    flow, commands, controls = build_flow(loaded, rt, server)  # lines wait for the overlay, as live
     flow.observers.append(monitor)
-    flow.wait_heard = lambda stats: server.wait_heard(stats.utterance_id, timeout=stats.audio_s + 5)
     overlay = OverlayCore(server.url, TOKEN, play=False, fps=30, lead_s=0.0)
     from bot.stream_events import EXAMPLE_RULES, FlowVoice, LinkOverlay
 

@@ -132,6 +132,13 @@ class Speaker:
                 if reading is not None and not reading.done():  # the voice failed first: nobody waits
                     reading.add_done_callback(lambda f: f.cancelled() or f.exception())
 
+    async def begin(self, viewer: str | None, prompt: str) -> tuple[Utterance, UtteranceStats]:
+        """Open an utterance on every sink. Fixed lines and answers both start here, so
+        their stats carry the id an overlay reports heard, and the caller can wait for it."""
+        utterance = Utterance(uuid.uuid4().hex[:12], viewer, prompt)
+        await self.sinks.start(utterance)
+        return utterance, UtteranceStats(utterance_id=utterance.id)
+
     async def say(self, text: str, *, viewer: str | None = None) -> UtteranceStats:
         """Speak fixed text; a leading mood tag in it ("[happy] Thanks!") sets the face."""
         from bot.emotion.tags import mood_tag_filter
@@ -139,16 +146,15 @@ class Speaker:
         from .chunker import Chunker
 
         t0 = time.perf_counter()
-        utterance = Utterance(uuid.uuid4().hex[:12], viewer, text)
         chunker = Chunker()
         pieces = [p for p in (mood_tag_filter(p) for p in [*chunker.feed(text), *chunker.flush()]) if p is not None]
-        stats = UtteranceStats(text=" ".join(p.text for p in pieces), pieces=len(pieces))
 
         async def gen() -> AsyncIterator[Piece]:
             for p in pieces:
                 yield p
 
-        await self.sinks.start(utterance)
+        utterance, stats = await self.begin(viewer, text)
+        stats.text, stats.pieces = " ".join(p.text for p in pieces), len(pieces)
         try:
             await self.speak_pieces(utterance, gen(), stats, t0)
         except Exception as e:  # noqa: BLE001 - a voice failure ends this line, not the bot
@@ -179,8 +185,7 @@ class SpeechPipeline:
     async def respond(self, line: ChatLine) -> UtteranceStats:
         """Answer one chat line aloud; never raises for backend or voice failures."""
         t0 = line.accepted_at
-        utterance = Utterance(uuid.uuid4().hex[:12], line.viewer, line.text)
-        stats = UtteranceStats(utterance_id=utterance.id)
+        utterance, stats = await self.speaker.begin(line.viewer, line.text)
         queue: asyncio.Queue[object] = asyncio.Queue()
         spoken: list[str] = []
         max_sentences = self.brain.persona.max_reply_sentences
@@ -231,7 +236,6 @@ class SpeechPipeline:
             while (item := await queue.get()) is not _END:
                 yield item  # type: ignore[misc]
 
-        await self.speaker.sinks.start(utterance)
         producer = asyncio.create_task(produce(), name=f"brain-{utterance.id}")
         try:
             await self.speaker.speak_pieces(utterance, pieces(), stats, t0)
