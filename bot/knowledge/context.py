@@ -32,12 +32,17 @@ class LoreContext:
     name = "knowledge"
     instruction = INSTRUCTION
 
-    def __init__(self, kb: KnowledgeBase, *, names: list[str], top_k: int, min_score: float, max_chars: int):
+    def __init__(self, kb: KnowledgeBase, *, names: list[str], top_k: int, min_score: float, max_chars: int,
+                 margin: float = 0.05):
+        """``margin``: a passage scoring further than this below the best one is left out.
+        It is more likely noise than help to a small model, and every passage costs the
+        model ~40 tokens to read before it can say a word."""
         self.kb = kb
         self.names = names
         self.top_k = top_k
         self.min_score = min_score
         self.max_chars = max_chars
+        self.margin = margin
 
     async def context(self, asker: Asker) -> str | None:
         query = clean_query(asker.text, self.names)
@@ -46,7 +51,8 @@ class LoreContext:
         hits = await self.kb.encoder.in_thread(self.kb.search, query, self.top_k, self.min_score)
         if not hits:
             return None
-        return "\n".join([HEADING, *self.kb.quote(hits, self.max_chars)])
+        close = [h for h in hits if h.score >= hits[0].score - self.margin]
+        return "\n".join([HEADING, *self.kb.quote(close, self.max_chars)])
 
 
 async def watch_folder(kb: KnowledgeBase, interval_s: float) -> None:

@@ -81,6 +81,7 @@ class SentenceEncoder:
         self.model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
         self.batch_size = batch_size
         self.threads = threads
+        self._pools = None  # threadpoolctl's view of the BLAS libraries, found on first use
         self._lock = threading.Lock()  # one forward pass at a time
         # the bot's lookups and mood readings all run on this one thread: BLAS keeps a
         # work buffer per calling thread, so a pool of threads would hold one each
@@ -194,9 +195,13 @@ class SentenceEncoder:
     def _blas_threads(self):
         if self.threads is None:
             return contextlib.nullcontext()
-        from threadpoolctl import threadpool_limits
+        if self._pools is None:
+            # found once: threadpool_limits() looks for the loaded BLAS libraries on every
+            # call (~0.8 ms), and a lookup runs while the viewer waits
+            from threadpoolctl import ThreadpoolController
 
-        return threadpool_limits(limits=self.threads, user_api="blas")
+            self._pools = ThreadpoolController()
+        return self._pools.limit(limits=self.threads, user_api="blas")
 
     def _forward(self, batch: list[list[int]]) -> np.ndarray:
         n, length = len(batch), max(len(ids) for ids in batch)
