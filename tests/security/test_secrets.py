@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -86,24 +87,42 @@ async def poke(ports: dict[str, int]) -> list[int]:
     return statuses
 
 
+# what OBS and the donation services log each time a connection fails (then they retry)
+FAILURES = ("OBS: disconnected", "streamelements: disconnected", "streamlabs: disconnected")
+
+
+async def read_until(proc: asyncio.subprocess.Process, out: bytearray, done: Callable[[str], bool],
+                     what: str, timeout: float) -> None:
+    """Read the run's output into ``out`` until ``done(output so far)``; fail naming ``what``."""
+    async def read() -> None:
+        while not done(out.decode(errors="replace")):
+            line = await proc.stdout.readline()
+            assert line, f"the run ended before {what}: " + out.decode(errors="replace")[-3000:]
+            out.extend(line)
+
+    try:
+        await asyncio.wait_for(read(), timeout)
+    except TimeoutError:
+        raise AssertionError(f"no {what} in {timeout:.0f} s: " + out.decode(errors="replace")[-3000:]) from None
+
+
 async def run_and_poke(tmp_path: Path, env: dict[str, str], ports: dict[str, int]) -> tuple[str, list[int]]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", "--plain", "--no-play", cwd=tmp_path, env=env,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    out = b""
+    out = bytearray()
     try:
-        while b"alerts:" not in out:  # everything is up
-            line = await asyncio.wait_for(proc.stdout.readline(), 180)
-            assert line, out.decode(errors="replace")[-3000:]
-            out += line
+        await read_until(proc, out, lambda text: "alerts:" in text, "start (everything up)", 300)
         statuses = await poke(ports)
         proc.stdin.write(b"hey Mochi, what is your favourite colour?\n")
         await proc.stdin.drain()
-        await asyncio.sleep(6)  # OBS and the donation services fail and retry meanwhile
+        # OBS and each donation service failed, retried and failed again: their retry paths ran
+        await read_until(proc, out, lambda text: all(text.count(f) >= 2 for f in FAILURES),
+                         "second failure from each of OBS, StreamElements and Streamlabs", 300)
     finally:
         proc.stdin.close()
         rest, _ = await asyncio.wait_for(proc.communicate(), 180)
-        out += rest
+        out.extend(rest)
     assert proc.returncode == 0, out.decode(errors="replace")[-3000:]
     return out.decode(errors="replace"), statuses
 
