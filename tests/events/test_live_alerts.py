@@ -46,8 +46,26 @@ async def test_a_rehearsed_cheer_reaches_the_overlay(tmp_path):
         sys.executable, "-m", "bot.cli", "run", "--no-play", cwd=tmp_path, env=env,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     events, segments = [], []
+    arrived = asyncio.Event()  # set on each event from the bot
+
+    def on_event(event: dict) -> None:
+        events.append(event)
+        arrived.set()
+
+    async def until(predicate, what: str, timeout: float = 120) -> None:
+        """Wait, event by event, until ``predicate()`` holds; fail naming ``what``."""
+        async def wait() -> None:
+            while not predicate():
+                arrived.clear()
+                await arrived.wait()
+
+        try:
+            await asyncio.wait_for(wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"no {what}; events: {[e['type'] for e in events]}") from None
+
     client = LinkClient(f"ws://127.0.0.1:{port}/link", TOKEN, name="test-overlay",
-                        on_segment=segments.append, on_event=events.append)
+                        on_segment=segments.append, on_event=on_event)
     runner = asyncio.create_task(client.run(first_delay=0.2))
     try:
         await asyncio.wait_for(client.connected.wait(), 120)
@@ -60,18 +78,12 @@ async def test_a_rehearsed_cheer_reaches_the_overlay(tmp_path):
         assert "no rule applies" in small.stdout
         wrong = await asyncio.to_thread(trigger, tmp_path, {**env, "VTBOT_TRIGGER_TOKEN": "nope-" * 5}, "follow")
         assert wrong.returncode == 1 and "token is missing or wrong" in wrong.stderr
-        for _ in range(1200):
-            if any(e["type"] == "expression" for e in events):
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: any(e["type"] == "expression" for e in events), "expression")
         kinds = [e["type"] for e in events if e["type"] not in ("result", "welcome")]
         assert kinds == ["vfx", "speech.start", "speech.end", "expression"]
         followed = await asyncio.to_thread(trigger, tmp_path, env, "follow", "--user", "Ann", "--message", "hi!")
         assert "queued" in followed.stdout
-        for _ in range(1200):
-            if sum(e["type"] == "speech.end" for e in events) == 2:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: sum(e["type"] == "speech.end" for e in events) >= 2, "second speech.end")
         starts = [e for e in events if e["type"] == "speech.start"]
         assert starts[-1]["viewer"] == "Stream alert" and "Ann just followed" in starts[-1]["prompt"]
         assert [e for e in events if e["type"] == "speech.end"][-1]["text"]  # the brain reacted aloud
