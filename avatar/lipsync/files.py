@@ -8,6 +8,7 @@ import numpy as np
 import soundfile
 
 from avatar.lipsync.audio import estimate_timeline
+from avatar.lipsync.reference_align import ReferenceUnavailable, align_with_reference
 from avatar.lipsync.text_align import align_text
 from avatar.lipsync.timeline import VisemeTimeline
 
@@ -21,10 +22,14 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
 def lipsync_file(path: str | Path, text: str | None = None) -> VisemeTimeline:
     """Visemes for an audio file at its own sample rate.
 
-    With the transcript, its sounds are force-aligned to the recording (more
-    accurate); without it, visemes are estimated from the sound alone.
+    With the transcript, the recording is matched to Piper reading it (more
+    accurate; the text's own sounds force-aligned where Piper is missing);
+    without it, visemes are estimated from the sound alone.
     """
     audio, sample_rate = read_audio(path)
     if text and text.strip():
-        return align_text(audio, sample_rate, text)
+        try:
+            return align_with_reference(audio, sample_rate, text)
+        except ReferenceUnavailable:
+            return align_text(audio, sample_rate, text)
     return estimate_timeline(audio, sample_rate)

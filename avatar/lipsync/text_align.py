@@ -7,8 +7,9 @@ scored by the audio estimator's classifier (its viseme posteriors, divided by ho
 often it says each viseme anyway) and by the loudness gate, and ``forced.py``
 finds the best timing. Audio arrives chunk by chunk and each chunk gets its
 timeline at once; a piece's speaker statistics carry over from earlier pieces.
-Speech the text does not account for (a voice that runs on past the text) falls
-back to the audio estimator's own shapes.
+The estimator's loudness gate has the last word on closed or open (``fuse.py``).
+Live, this aligner covers a piece until Piper's reference for it is ready
+(``live_align.py``), and installs without Piper.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from avatar.lipsync import features as F
-from avatar.lipsync.audio import StreamingVisemeEstimator, frames_to_timeline
+from avatar.lipsync.audio import FrameEstimate, StreamingVisemeEstimator, frames_to_timeline
 from avatar.lipsync.forced import ChainSettings, ChunkedViterbi, build_graph
+from avatar.lipsync.fuse import FuseSettings, fuse
 from avatar.lipsync.text_units import Unit, UnitKind, text_units
 from avatar.lipsync.timeline import VisemeTimeline
 from avatar.lipsync.visemes import SILENCE
@@ -47,9 +49,7 @@ class TextAlignSettings:
     vowel_level_db: tuple[float, float] = (-9.0, 10.0)
     consonant_level_db: tuple[float, float] = (-18.0, 12.0)
     pause_level_db: tuple[float, float] = (-32.0, 15.0)
-    #: speech beyond the text (in the first or last pause) this loud, against the
-    #: loudest speech, is shown with the audio estimator's shapes; quieter is breath
-    extra_speech_level_db: float = -20.0
+    fuse: FuseSettings = field(default_factory=FuseSettings)
     chain: ChainSettings = field(default_factory=ChainSettings)
 
 
@@ -75,7 +75,6 @@ class TextVisemeAligner:
         self._quiet = np.array([u.kind is not UnitKind.PAUSE and u.viseme not in _QUIET_VISEMES
                                 for u in self.units])[self._graph.unit_of]
         self._pause = np.array([u.kind is UnitKind.PAUSE for u in self.units])[self._graph.unit_of]
-        self._edge = np.isin(self._graph.unit_of, (0, len(self.units) - 1))
         levels = {UnitKind.VOWEL: self.settings.vowel_level_db,
                   UnitKind.CONSONANT: self.settings.consonant_level_db,
                   UnitKind.PAUSE: self.settings.pause_level_db}
@@ -91,15 +90,20 @@ class TextVisemeAligner:
         if len(audio) == 0:
             return VisemeTimeline.silent(0, sample_rate)
         est = self.estimator.frames(audio, sample_rate)
+        return frames_to_timeline(self.labels(est, last), sample_rate, len(audio))
+
+    def labels(self, est: FrameEstimate, last: bool = False) -> list[str]:
+        """Per-frame visemes of one chunk's estimate (advances the alignment).
+
+        The loudness gate decides closed or open (``fuse``); speech the text does
+        not account for (an audible frame placed in a pause, such as a voice that
+        runs on past the text) keeps the estimator's shape.
+        """
         audible = np.array([v != SILENCE for v in est.visemes])
         level = 20.0 * est.inputs[:, self._level_column]
         path = self._viterbi.push(self.emissions(est.posteriors, audible, level), last)
-        labels = [self.units[u].viseme for u in self._graph.unit_of[path]]
-        # speech in the leading or trailing pause is not in the text: the audio decides
-        extra = self._edge[path] & audible & (level > self.settings.extra_speech_level_db)
-        for i in np.flatnonzero(extra):
-            labels[i] = est.visemes[i]
-        return frames_to_timeline(labels, sample_rate, len(audio))
+        aligned = [self.units[u].viseme for u in self._graph.unit_of[path]]
+        return fuse(aligned, est.visemes, self.settings.fuse)
 
     def emissions(self, posteriors: np.ndarray, audible: np.ndarray,
                   level_db: np.ndarray) -> np.ndarray:

@@ -148,7 +148,7 @@ def test_live_path_without_text_estimates_from_audio(noisy_piper):
     assert timeline.n_samples == len(audio)
 
 
-def test_without_a_phonemizer_the_live_path_falls_back(monkeypatch, noisy_piper):
+def test_without_a_phonemizer_or_piper_the_live_path_falls_back(monkeypatch, noisy_piper):
     import avatar.lipsync.text_align as text_align
     from avatar.lipsync.text_units import PhonemizerMissing
     from bot.speech.lipsync_link import TimelineBuilder
@@ -159,7 +159,7 @@ def test_without_a_phonemizer_the_live_path_falls_back(monkeypatch, noisy_piper)
 
     monkeypatch.setattr(text_align, "text_units", missing)
     text, audio, rate, _ = noisy_piper
-    builder = TimelineBuilder()
+    builder = TimelineBuilder(use_reference=False)
     timeline = builder.timeline(AudioChunk(float_to_int16(audio), rate, None, text))
     assert not builder.aligning_text and timeline.n_samples == len(audio)
 
