@@ -175,3 +175,18 @@ def test_openai_server_down():
     backend = OpenAIBackend(OpenAIConfig(base_url=f"http://127.0.0.1:{free_port()}/v1"), timeout_s=2)
     with pytest.raises(BrainUnavailable, match="not reachable"):
         run(collect(backend.stream(MSGS, PARAMS)))
+
+
+def test_openai_slow_server_is_not_called_unreachable():
+    """A server that takes the request but has not answered when the timeout runs out is up,
+    only busy or slow: the client calls that a connection error, the streamer must not be told
+    to start it."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # connects (the backlog), never answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
+        backend = OpenAIBackend(OpenAIConfig(base_url=url), timeout_s=0.3)
+        with pytest.raises(BrainUnavailable, match=r"did not answer within 0\.3 s") as e:
+            run(collect(backend.stream(MSGS, PARAMS)))
+        run(backend.close())
+    assert "not reachable" not in str(e.value) and e.value.retryable

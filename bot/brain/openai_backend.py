@@ -16,6 +16,7 @@ class OpenAIBackend:
         import openai
 
         self.cfg = cfg
+        self.timeout_s = timeout_s  # per read: how long a slow answer may pause before it is given up
         # Local servers ignore the key, but the client insists on one.
         self._client = openai.AsyncOpenAI(base_url=cfg.base_url, api_key=api_key or "not-needed",
                                           timeout=timeout_s, max_retries=0)
@@ -24,8 +25,16 @@ class OpenAIBackend:
         return f"openai-compatible · {self.cfg.model} @ {self.cfg.base_url}"
 
     def _translate(self, e: Exception) -> BrainUnavailable:
+        import httpx
         import openai
 
+        # A timeout is an APIConnectionError to the client, but once connected the server is
+        # up, only slow (busy, or reading a long prompt cold): "start it" would mislead.
+        if isinstance(e, openai.APITimeoutError) and not isinstance(e.__cause__, httpx.ConnectTimeout):
+            return BrainUnavailable(
+                f"the OpenAI-compatible server at {self.cfg.base_url} did not answer within "
+                f"{self.timeout_s:g} s: it is busy or slow (a smaller model, or raise "
+                f"llm.request_timeout_s)")
         if isinstance(e, openai.APIConnectionError):
             return BrainUnavailable(
                 f"the OpenAI-compatible server at {self.cfg.base_url} is not reachable: start it "

@@ -74,7 +74,10 @@ class DyingServerBackend(OpenAIBackend):
 def test_llm_server_dies_mid_answer_and_comes_back(defaults, piper_engine, session_loop, tmp_path, caplog):
     port = free_port()
     proc, url = start_llama_server(port, tmp_path / "server.log")
-    backend = DyingServerBackend(OpenAIConfig(base_url=url, model="smollm2"), timeout_s=5)
+    # A safety net, not a limit: a dead server fails at once (reset, refused), while a live
+    # one reading its prompt cold on a loaded machine took over 5 s, and a 5 s read timeout
+    # failed those answers (the cut one unspoken, the one after the restart unanswered).
+    backend = DyingServerBackend(OpenAIConfig(base_url=url, model="smollm2"), timeout_s=120)
     monitor, sink = BotMonitor(persona="Mochi"), Collect()
     flow = flow_for(defaults, backend, piper_engine, tmp_path, [sink], monitor)
     brain = flow.pipeline.brain
