@@ -4,10 +4,12 @@
     held out: no setting was chosen on it. The live path for voices without
     phoneme timing (XTTS): each clip cut into pieces at its pauses, as the bot
     speaks a reply piece by piece, every piece streamed through the bot's own
-    TimelineBuilder in 1 s chunks; ``vtbot lipsync --text`` on the whole clip; the
-    parts on their own (the unit aligner that covers a piece's first chunk and
+    TimelineBuilder in 1 s chunks; ``vtbot lipsync --text`` on the whole clip (the
+    whole-clip Piper warp, its pauses from the warp), and the same with the
+    loudness gate deciding closed/open; the streaming reference aligner on the
+    whole clip; the parts on their own (the unit aligner that covers a piece's first chunk and
     installs without Piper, and the live path if a piece's first chunk did not wait
-    for Piper's reference), the earlier Piper-DTW --text and the audio-only estimator, against
+    for Piper's reference) and the audio-only estimator, against
     MFA's phones.
 (b) Piper speech: the audio-only estimator against Piper's own alignments on
     sentences kept out of the classifier's training, per sentence and streamed;
@@ -41,6 +43,7 @@ from avatar.lipsync.align import align_transcript  # noqa: E402
 from avatar.lipsync.audio import StreamingVisemeEstimator, estimate_timeline  # noqa: E402
 from avatar.lipsync.evaluate import Agreement, compare_frames  # noqa: E402
 from avatar.lipsync.files import lipsync_file, read_audio  # noqa: E402
+from avatar.lipsync.fuse import FuseSettings  # noqa: E402
 from avatar.lipsync.live_align import LiveTextAligner, start_reference  # noqa: E402
 from avatar.lipsync.piper_speech import synthesize  # noqa: E402
 from avatar.lipsync.reference_align import (  # noqa: E402
@@ -145,6 +148,12 @@ def reference_aligner(settings: ReferenceAlignSettings, from_chunk: int = 0):
         reference_from_chunk=from_chunk, settings=settings)
 
 
+def warp_gated(audio: np.ndarray, rate: int, text: str) -> VisemeTimeline:
+    """The whole-clip Piper warp with the loudness gate deciding closed or open
+    (the live rule), the alternative --text was checked against."""
+    return align_transcript(audio, rate, text, gate=FuseSettings())
+
+
 def unit_aligner(text: str, est: StreamingVisemeEstimator):
     """The live aligner without Piper: the text's sounds only."""
     return LiveTextAligner(text, est, None)
@@ -164,14 +173,15 @@ def transcript(clip: Path) -> str:
     return " ".join(iv.text for iv in words.intervals if iv.text.strip())
 
 
-MFA_METHODS = ("live", "text_file", "live_first_chunk_without_piper", "unit_aligner_streamed",
-               "unit_aligner", "previous_text_piper_dtw", "audio_estimator",
+MFA_METHODS = ("live", "text_file", "live_first_chunk_without_piper", "piper_warp_gated",
+               "reference_aligner_whole", "unit_aligner_streamed", "unit_aligner", "audio_estimator",
                "audio_estimator_streamed", "always_open", "loudness_gate",
                "loudness_best_threshold", "majority_class")
 HEADLINE = ("live", "text_file", "audio_estimator", "always_open", "loudness_gate",
             "loudness_best_threshold", "majority_class")
-TIMED = ("live", "text_file", "live_first_chunk_without_piper", "unit_aligner_streamed",
-         "unit_aligner", "previous_text_piper_dtw", "audio_estimator", "audio_estimator_streamed")
+TIMED = ("live", "text_file", "live_first_chunk_without_piper", "piper_warp_gated",
+         "reference_aligner_whole", "unit_aligner_streamed", "unit_aligner", "audio_estimator",
+         "audio_estimator_streamed")
 
 
 def mfa_hypotheses(clip: Path, audio: np.ndarray, rate: int, pieces: list[Piece],
@@ -185,9 +195,10 @@ def mfa_hypotheses(clip: Path, audio: np.ndarray, rate: int, pieces: list[Piece]
         "text_file": lambda: lipsync_file(clip, text),
         "live_first_chunk_without_piper": lambda: stream_pieces(
             audio, rate, pieces, 1.0, reference_aligner(settings, from_chunk=1)),
+        "reference_aligner_whole": lambda: align_with_reference(audio, rate, text),
         "unit_aligner_streamed": lambda: stream_pieces(audio, rate, pieces, 1.0, unit_aligner),
         "unit_aligner": lambda: align_text(audio, rate, text),
-        "previous_text_piper_dtw": lambda: align_transcript(audio, rate, text),
+        "piper_warp_gated": lambda: warp_gated(audio, rate, text),
         "audio_estimator": lambda: estimate_timeline(audio, rate),
         "audio_estimator_streamed": lambda: live_path(audio, rate, [(lo, hi, "") for lo, hi, _ in pieces],
                                                       1.0, TimelineBuilder()),
@@ -254,7 +265,7 @@ def evaluate_mfa(mfa_dir: Path) -> dict[str, object]:
                  "closed/open agreement on all frames, vowel_shape: aa/ee/ih/oh/ou agreement on "
                  "frames where the reference is a vowel. live: the bot's path for voices without "
                  "phoneme timing (XTTS), pieces streamed in 1 s chunks; text_file: vtbot lipsync "
-                 "--text on the whole clip; the rest are baselines",
+                 "--text on the whole clip (the Piper warp); the rest are baselines",
         "frames": len(pooled["live"][0]),
         **{key: headline[key] for key in HEADLINE}}
     results["real_time_factor"] = {k: round(v / audio_seconds, 5) for k, v in seconds.items()}
@@ -342,7 +353,8 @@ def piper_text_set(seed: int = 7) -> list[tuple[str, np.ndarray, int, list]]:
 
 def evaluate_piper_text(items: list[tuple[str, np.ndarray, int, list]]) -> dict[str, object]:
     refs: list[str] = []
-    hyps: dict[str, list[str]] = {"live": [], "text_file": [], "unit_aligner": [],
+    hyps: dict[str, list[str]] = {"live": [], "text_file": [], "piper_warp_gated": [],
+                                  "reference_aligner_whole": [], "unit_aligner": [],
                                   "audio_estimator": []}
     for text, audio, rate, phonemes in items:
         ref = VisemeTimeline.from_phonemes(phonemes, rate, len(audio)).frame_visemes()
@@ -350,7 +362,10 @@ def evaluate_piper_text(items: list[tuple[str, np.ndarray, int, list]]) -> dict[
         n = len(ref)
         piece = [(0, len(audio), text)]
         hyps["live"].extend(_fit(live_path(audio, rate, piece, 1.0, TimelineBuilder()).frame_visemes(), n))
-        hyps["text_file"].extend(_fit(align_with_reference(audio, rate, text).frame_visemes(), n))
+        hyps["text_file"].extend(_fit(align_transcript(audio, rate, text).frame_visemes(), n))
+        hyps["piper_warp_gated"].extend(_fit(warp_gated(audio, rate, text).frame_visemes(), n))
+        hyps["reference_aligner_whole"].extend(
+            _fit(align_with_reference(audio, rate, text).frame_visemes(), n))
         hyps["unit_aligner"].extend(_fit(align_text(audio, rate, text).frame_visemes(), n))
         hyps["audio_estimator"].extend(_fit(estimate_timeline(audio, rate).frame_visemes(), n))
     results: dict[str, object] = {

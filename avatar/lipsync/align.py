@@ -17,6 +17,7 @@ import numpy as np
 from avatar.lipsync import features as F
 from avatar.lipsync import piper_speech
 from avatar.lipsync.audio import StreamingVisemeEstimator, frames_to_timeline
+from avatar.lipsync.fuse import FuseSettings, fuse
 from avatar.lipsync.timeline import VisemeTimeline
 from avatar.lipsync.visemes import SILENCE
 
@@ -30,8 +31,13 @@ class AlignSettings:
 
 
 def align_transcript(pcm: np.ndarray, sample_rate: int, text: str,
-                     settings: AlignSettings | None = None) -> VisemeTimeline:
-    """A timeline for ``pcm`` that follows the phonemes of ``text`` as Piper says them."""
+                     settings: AlignSettings | None = None,
+                     gate: FuseSettings | None = None) -> VisemeTimeline:
+    """A timeline for ``pcm`` that follows the phonemes of ``text`` as Piper says them.
+
+    ``gate``: let the audio estimator's loudness gate decide closed or open
+    (``fuse``), as ``vtbot lipsync --text`` does; without it the warping's pauses do.
+    """
     settings = settings or AlignSettings()
     audio = F.to_float_mono(pcm)
     if len(audio) == 0:
@@ -41,8 +47,10 @@ def align_transcript(pcm: np.ndarray, sample_rate: int, text: str,
         return VisemeTimeline.silent(len(audio), sample_rate)
     ref = piper_speech.join(utterances)
     ref_timeline = VisemeTimeline.from_phonemes(ref.phonemes, ref.sample_rate, len(ref.audio))
-    ref_feats, ref_silent = _frame_features(ref.audio, ref.sample_rate, settings)
-    in_feats, in_silent = _frame_features(audio, sample_rate, settings)
+    ref_feats, ref_visemes = _frame_features(ref.audio, ref.sample_rate, settings)
+    in_feats, in_visemes = _frame_features(audio, sample_rate, settings)
+    ref_silent = np.array([v == SILENCE for v in ref_visemes], dtype=bool)
+    in_silent = np.array([v == SILENCE for v in in_visemes], dtype=bool)
     ref_labels = _pad(ref_timeline.frame_visemes(), len(ref_feats))
 
     ref_keep = ~_pauses(ref_silent, settings.min_pause_frames)
@@ -54,13 +62,15 @@ def align_transcript(pcm: np.ndarray, sample_rate: int, text: str,
         match = dtw_match(in_feats[in_index], ref_feats[ref_index])
         for i, j in zip(in_index, match):
             labels[i] = ref_labels[ref_index[j]]
+    if gate is not None:
+        labels = fuse(labels, in_visemes, gate)
     return frames_to_timeline(labels, sample_rate, len(audio))
 
 
 def _frame_features(audio: np.ndarray, sample_rate: int,
-                    settings: AlignSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised cepstra and deltas, weighted log posteriors, and where the
-    audio estimator hears silence."""
+                    settings: AlignSettings) -> tuple[np.ndarray, list[str]]:
+    """Normalised cepstra and deltas, weighted log posteriors, and the audio
+    estimator's visemes (``sil`` where its gate hears silence)."""
     estimator = StreamingVisemeEstimator()
     est = estimator.frames(audio, sample_rate)
     offsets = estimator.model.offsets
@@ -71,8 +81,7 @@ def _frame_features(audio: np.ndarray, sample_rate: int,
     ceps = est.inputs[:, centre + 1 : centre + 2 * F.N_MFCC]
     post = np.log(est.posteriors + 1e-4)
     post = (post - post.mean(axis=0)) * settings.posterior_weight
-    silent = np.array([v == SILENCE for v in est.visemes], dtype=bool)
-    return np.concatenate([ceps, post], axis=1), silent
+    return np.concatenate([ceps, post], axis=1), est.visemes
 
 
 def _pauses(silent: np.ndarray, min_frames: int) -> np.ndarray:

@@ -69,7 +69,7 @@ class LiveTextAligner:
         try:
             self._units: TextVisemeAligner | None = TextVisemeAligner(text, estimator)
         except PhonemizerMissing as e:
-            log.warning("%s; until Piper's reference is ready the mouth follows the audio", e)
+            log.info("%s; until Piper's reference is ready the mouth follows the audio", e)
             self._units = None
         self._pending = reference
         if self._units is None and self._pending is None:
@@ -103,8 +103,9 @@ class LiveTextAligner:
         try:
             reference = self._pending.result(timeout=self._wait_s)
         except FutureTimeout:
-            log.warning("Piper's lip-sync reference is late (over %.1f s); until it is ready "
-                        "the piece follows the text's sounds alone", self._wait_s)
+            if self._wait_s > 0:
+                log.warning("Piper's lip-sync reference is late (over %.1f s); until it is "
+                            "ready the piece follows the text's sounds alone", self._wait_s)
             self._wait_s = 0.0  # look again at later chunks, never wait again
             return
         except ReferenceUnavailable as e:

