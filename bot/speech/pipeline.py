@@ -108,10 +108,15 @@ class Speaker:
     async def speak_pieces(self, utterance: Utterance, pieces: AsyncIterator[Piece],
                            stats: UtteranceStats, t0: float) -> None:
         builder = TimelineBuilder()
+        # a voice without phoneme timing (XTTS) is lip-synced by following Piper reading
+        # the same text: that reference is made while the voice makes the first audio
+        timed = getattr(self.tts, "phoneme_timing", False)
         index = 0
         async for piece in pieces:
             reading = self._read_mood(piece)
             first = True
+            if not timed:
+                builder.prepare(piece.text)
             t_req = time.perf_counter()
             try:
                 async for chunk in self.tts.stream(piece.text):
@@ -122,8 +127,12 @@ class Speaker:
                         stats.tts_first_chunk_s = now - t_req
                     emotion = await self._emotion(piece, reading, stats) if first else None
                     first = False
+                    # exact timing is cheap; aligning audio to text is not, and may wait
+                    # for its reference: off the event loop
+                    timeline = (builder.timeline(chunk) if chunk.phonemes
+                                else await asyncio.to_thread(builder.timeline, chunk))
                     segment = SpeechSegment(utterance.id, index, piece.text, chunk.pcm, chunk.sample_rate,
-                                            builder.timeline(chunk), emotion)
+                                            timeline, emotion)
                     index += 1
                     stats.audio_s += segment.duration_s
                     await self.sinks.segment(segment)

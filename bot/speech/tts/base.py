@@ -52,6 +52,8 @@ class TTSEngine(Protocol):
     """
 
     name: str
+    # True when every chunk carries timed phonemes; engines without it are lip-synced
+    # by aligning their audio to the text (read with getattr: a plain engine has none)
 
     @property
     def sample_rate(self) -> int: ...

@@ -49,6 +49,7 @@ def phonemes_from_alignments(alignments: list, n_samples: int) -> list[TimedPhon
 
 class PiperEngine:
     name = "piper"
+    phoneme_timing = True  # each chunk carries its timed phonemes: the mouth needs no aligner
 
     def __init__(self, cfg: PiperConfig):
         self.cfg = cfg

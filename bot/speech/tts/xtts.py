@@ -109,6 +109,7 @@ class XttsEngine:
     """The :class:`~bot.speech.tts.base.TTSEngine` for Coqui XTTS v2."""
 
     name = "xtts"
+    phoneme_timing = False  # the mouth follows Piper reading the same text (bot/speech/lipsync_link.py)
 
     def __init__(self, settings: XttsSettings | BaseModel | dict[str, Any] | None = None):
         if settings is None:
