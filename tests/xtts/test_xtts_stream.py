@@ -120,3 +120,32 @@ def test_cancelling_mid_stream_stops_the_worker(tiny):
         return await asyncio.to_thread(engine.wait_idle, 120)
 
     assert asyncio.run(go())
+
+
+def test_the_mouth_follows_the_text_through_piper(tiny):
+    """XTTS gives no phoneme timing; each chunk's timeline comes from aligning it to
+    Piper reading the same text, started before the first chunk as the bot does."""
+    from bot.speech.lipsync_link import TimelineBuilder
+
+    engine = engine_for(tiny)
+    text = "Hello there, thanks for the follow!"
+
+    async def go():
+        await engine.load()
+        builder = TimelineBuilder()
+        assert engine.phoneme_timing is False
+        builder.prepare(text)
+        covered, following = [], []
+        async for chunk in engine.stream(text):
+            assert chunk.phonemes is None and chunk.text.strip() == text
+            timeline = await asyncio.to_thread(builder.timeline, chunk)
+            assert builder.aligning_text
+            following.append(builder._aligner.following_reference)
+            covered.append((timeline.duration_s, chunk.duration_s))
+        await engine.close()
+        return covered, following
+
+    covered, following = asyncio.run(go())
+    assert covered and all(following)  # Piper's reference was made and followed
+    for timeline_s, audio_s in covered:
+        assert timeline_s == pytest.approx(audio_s, abs=0.02)
