@@ -163,8 +163,11 @@ class EventBus:
     async def close(self) -> None:
         """Stop playing; unfinished alerts stay in the journal for the next start."""
         if self._worker is not None:
-            self._worker.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
+            # cancelled again until it ends: an action may swallow one cancel (a library's
+            # wait that returns a result arriving at the same moment) and go on to the next
+            while not self._worker.done():
+                self._worker.cancel()
+                await asyncio.wait({self._worker}, timeout=1.0)
             self._worker = None
         await self.runner.close()
 

@@ -10,6 +10,8 @@ timeline of its own that covers it exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,10 +175,7 @@ class StreamingVisemeEstimator:
 
     def push(self, pcm: np.ndarray, sample_rate: int) -> VisemeTimeline:
         """The timeline of this chunk (int16 or float PCM, mono or multi-channel)."""
-        audio = F.to_float_mono(pcm)
-        if len(audio) == 0:
-            return VisemeTimeline.silent(0, sample_rate)
-        return frames_to_timeline(self.frames(audio, sample_rate).visemes, sample_rate, len(audio))
+        return label_chunk(self, pcm, sample_rate, lambda est: est.visemes)
 
     def frames(self, pcm: np.ndarray, sample_rate: int) -> FrameEstimate:
         """The per-frame work behind ``push``, for callers that want the details
@@ -203,6 +202,16 @@ class StreamingVisemeEstimator:
 def estimate_timeline(pcm: np.ndarray, sample_rate: int) -> VisemeTimeline:
     """Visemes for one whole utterance (normalised on the utterance itself)."""
     return StreamingVisemeEstimator().push(pcm, sample_rate)
+
+
+def label_chunk(estimator: StreamingVisemeEstimator, pcm: np.ndarray, sample_rate: int,
+                labels: Callable[[FrameEstimate], list[str]]) -> VisemeTimeline:
+    """A chunk's timeline from the per-frame labels ``labels`` reads off its estimate:
+    the one shape of every streaming lip-sync ``push``."""
+    audio = F.to_float_mono(pcm)
+    if len(audio) == 0:
+        return VisemeTimeline.silent(0, sample_rate)
+    return frames_to_timeline(labels(estimator.frames(audio, sample_rate)), sample_rate, len(audio))
 
 
 def frames_to_timeline(labels: list[str], sample_rate: int, n_samples: int) -> VisemeTimeline:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from avatar.lipsync import features as F
-from avatar.lipsync.audio import FrameEstimate, StreamingVisemeEstimator, frames_to_timeline
+from avatar.lipsync.audio import FrameEstimate, StreamingVisemeEstimator, label_chunk
 from avatar.lipsync.fuse import FuseSettings, fuse
 from avatar.lipsync.stream_dtw import StreamingDTW
 from avatar.lipsync.timeline import VisemeTimeline
@@ -121,11 +121,7 @@ class ReferenceAligner:
 
     def push(self, pcm: np.ndarray, sample_rate: int, last: bool = False) -> VisemeTimeline:
         """The timeline of the next chunk of this piece's audio (``last``: the final one)."""
-        audio = F.to_float_mono(pcm)
-        if len(audio) == 0:
-            return VisemeTimeline.silent(0, sample_rate)
-        est = self.estimator.frames(audio, sample_rate)
-        return frames_to_timeline(self.labels(est, last), sample_rate, len(audio))
+        return label_chunk(self.estimator, pcm, sample_rate, lambda est: self.labels(est, last))
 
     def labels(self, est: FrameEstimate, last: bool = False) -> list[str]:
         """Per-frame visemes of one chunk's estimate (updates the warping state)."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from avatar.lipsync import features as F
-from avatar.lipsync.audio import FrameEstimate, StreamingVisemeEstimator, frames_to_timeline
+from avatar.lipsync.audio import FrameEstimate, StreamingVisemeEstimator, label_chunk
 from avatar.lipsync.forced import ChainSettings, ChunkedViterbi, build_graph
 from avatar.lipsync.fuse import FuseSettings, fuse
 from avatar.lipsync.text_units import Unit, UnitKind, text_units
@@ -86,11 +86,7 @@ class TextVisemeAligner:
 
     def push(self, pcm: np.ndarray, sample_rate: int, last: bool = False) -> VisemeTimeline:
         """The timeline of the next chunk of this piece's audio (``last``: the final one)."""
-        audio = F.to_float_mono(pcm)
-        if len(audio) == 0:
-            return VisemeTimeline.silent(0, sample_rate)
-        est = self.estimator.frames(audio, sample_rate)
-        return frames_to_timeline(self.labels(est, last), sample_rate, len(audio))
+        return label_chunk(self.estimator, pcm, sample_rate, lambda est: self.labels(est, last))
 
     def labels(self, est: FrameEstimate, last: bool = False) -> list[str]:
         """Per-frame visemes of one chunk's estimate (advances the alignment).

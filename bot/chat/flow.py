@@ -152,10 +152,13 @@ class ChatFlow:
         offer = self.queue.offer(msg, text, Priority.EVENT, verbatim=verbatim, done=done)
         if not offer.accepted:
             return f"not queued: {offer.reason}"
-        try:
-            return await asyncio.wait_for(asyncio.shield(done), timeout)
-        except asyncio.TimeoutError:
+        # asyncio.wait, not wait_for: on Python 3.11, wait_for returns the result and
+        # swallows a cancel that arrives as `done` resolves (a shutdown that cancels the
+        # answer loop and the alerts together then never ends); waiting never cancels `done`
+        finished, _ = await asyncio.wait({done}, timeout=timeout)
+        if not finished:
             return f"not heard within {timeout:g} s"
+        return done.result()
 
     # -- out -----------------------------------------------------------------------------
 

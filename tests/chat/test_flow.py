@@ -200,3 +200,25 @@ def test_pause_approval_and_panic(defaults, llama_backend, piper_engine, session
     session_loop.run_until_complete(asyncio.wait_for(scenario(), 180))
     assert [a[0] for a in answers] == ["a", "c", "f"]
     assert flow.skipped == 1
+
+
+def test_a_cancelled_alert_line_stays_cancelled_when_it_is_heard_at_that_moment(
+        defaults, llama_backend, piper_engine, session_loop, tmp_path):
+    """Shutting down cancels the alert worker while the answer loop resolves the line's
+    future in the same turn; the alert must end, not carry on to its next action (on
+    Python 3.11 asyncio.wait_for returned the result and swallowed the cancel: a soak's
+    shutdown then hung on the next alert line)."""
+    flow, _, _, _ = build(defaults, llama_backend, piper_engine, tmp_path)
+
+    async def scenario():
+        line = asyncio.create_task(
+            flow.speak_event("Thanks for the raid!", viewer="g", key="r2", verbatim=True))
+        await until(lambda: len(flow.queue) == 1)
+        done = flow.queue.snapshot()[0].done
+        done.set_result("heard")  # resolved and cancelled in the same turn of the loop
+        line.cancel()
+        results = await asyncio.gather(line, return_exceptions=True)
+        return results[0]
+
+    outcome = session_loop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    assert isinstance(outcome, asyncio.CancelledError)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import pytest
@@ -13,21 +12,10 @@ from events.model import StreamEvent
 from events.sources.reconnect import Backoff
 from events.sources.streamelements import StreamElementsSource, jwt_channel, parse_tip
 from tests.fakes.astro_server import CHANNEL, FakeAstro, fake_jwt
+from tests.fakes.held_waits import HeldWaits
 from tests.fakes.twitch_server import wait_until
 
 JWT = fake_jwt()
-
-
-class HeldWaits:
-    """Stands in for the client's sleep between attempts: records each delay it chose and
-    holds there, so a test reads the retry decision instead of timing the lack of a retry."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-        await asyncio.Event().wait()  # never resumes; close() cancels it
 
 
 class Rig:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import pytest
@@ -14,21 +13,11 @@ from events.sources.reconnect import Backoff
 from events.sources.streamlabs import StreamlabsSource, parse_donations, parse_socketio, socket_url
 from tests.conftest import free_port
 from tests.fakes.streamlabs_server import FakeStreamlabs
+from tests.fakes.held_waits import HeldWaits
 from tests.fakes.twitch_server import wait_until
 
 TOKEN = "good-socket-token"
 
-
-class HeldWaits:
-    """Stands in for the client's sleep between attempts: records each delay it chose and
-    holds there, so a test reads the retry decision instead of timing the lack of a retry."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-        await asyncio.Event().wait()  # never resumes; close() cancels it
 
 # The official sample (protocol notes E.3) plus a second donation in the same event.
 DONATIONS = {
