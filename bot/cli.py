@@ -147,6 +147,8 @@ def demo(
         async def heard(stats) -> None:
             if waiter is not None:
                 await waiter(stats)
+            elif rt.brain is not None:  # nothing plays it: no listening time to read ahead in
+                await rt.brain.settled()
 
         try:
             for line in cfg.demo.lines:

@@ -109,3 +109,36 @@ def test_next_answer_reads_only_its_lookups_and_line(defaults, llama_backend, se
     # what is left to read: the looked-up section, the line, and the chat template around them
     per_turn = llama_backend.count_tokens(session_loop.run_until_complete(Lore().context(None)) + line)
     assert counter.prompt_tokens() <= per_turn + 16
+
+
+class HeldRecorder(Recorder):
+    """A caching backend whose read does not end until the test lets it."""
+
+    def __init__(self, release: asyncio.Event):
+        super().__init__(reuses_prefix=True)
+        self.started = asyncio.Event()
+        self.release = release
+
+    async def stream(self, messages, params):
+        self.calls.append(list(messages))
+        self.started.set()
+        await self.release.wait()
+        yield "ok"
+
+
+def test_settled_waits_for_the_read_ahead(defaults):
+    """A scripted run with nobody listening waits for the read-ahead before its next line."""
+    async def go() -> bool:
+        release = asyncio.Event()
+        backend = HeldRecorder(release)
+        brain = Brain(backend, defaults.config.persona, defaults.config.llm)
+        brain.remember("Ann", "hi", "hi Ann!")
+        await asyncio.wait_for(backend.started.wait(), 10)
+        settled = asyncio.create_task(brain.settled())
+        await asyncio.sleep(0)  # one turn: settled is now waiting on the read
+        waiting = not settled.done()
+        release.set()
+        await asyncio.wait_for(settled, 10)
+        return waiting and brain._preparing is not None and brain._preparing.done()
+
+    assert asyncio.run(go())

@@ -110,6 +110,14 @@ class Brain:
         self._preparing = loop.create_task(self._prepare_quietly(), name="brain-prepare")
         return self._preparing
 
+    async def settled(self) -> None:
+        """Wait for a read-ahead in progress. Live, the listener's time covers it; a
+        scripted run with nobody to hear its lines waits here instead, so the next line
+        starts as it would on stream, not racing the read-ahead for the cores."""
+        task = self._preparing
+        if task is not None and not task.done():
+            await asyncio.wait({task})
+
     async def _prepare_quietly(self) -> None:
         try:
             await self.prepare()
