@@ -18,6 +18,7 @@ from avatar.lipsync import features as F
 from avatar.lipsync import piper_speech
 from avatar.lipsync.audio import StreamingVisemeEstimator, frames_to_timeline
 from avatar.lipsync.fuse import FuseSettings, fuse
+from avatar.lipsync.stream_dtw import dtw_row, median_matches, step_back
 from avatar.lipsync.timeline import VisemeTimeline
 from avatar.lipsync.visemes import SILENCE
 
@@ -114,12 +115,7 @@ def dtw_match(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
     total = np.empty((n, m))
     total[0] = np.cumsum(cost[0])
     for i in range(1, n):
-        enter = np.full(m, np.inf)
-        enter[0] = total[i - 1, 0] + cost[i, 0]
-        enter[1:] = np.minimum(total[i - 1, 1:] + cost[i, 1:],
-                               total[i - 1, :-1] + 2 * cost[i, 1:])
-        prefix = np.cumsum(cost[i])
-        total[i] = np.minimum.accumulate(enter - prefix) + prefix
+        total[i] = dtw_row(total[i - 1], cost[i])
     return _backtrack(total, cost)
 
 
@@ -129,22 +125,9 @@ def _backtrack(total: np.ndarray, cost: np.ndarray) -> np.ndarray:
     matched: list[list[int]] = [[] for _ in range(n)]
     matched[i].append(j)
     while i > 0 or j > 0:
-        if i == 0:
-            j -= 1
-        elif j == 0:
-            i -= 1
-        else:
-            options = (total[i - 1, j - 1] + 2 * cost[i, j], total[i - 1, j] + cost[i, j],
-                       total[i, j - 1] + cost[i, j])
-            step = int(np.argmin(options))
-            if step == 0:
-                i, j = i - 1, j - 1
-            elif step == 1:
-                i -= 1
-            else:
-                j -= 1
+        i, j = step_back(i, j, total[i - 1], total[i], cost[i, j])
         matched[i].append(j)
-    return np.array([sorted(js)[len(js) // 2] for js in matched])
+    return median_matches(matched)
 
 
 def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -55,12 +55,7 @@ class StreamingDTW:
             self._total.append(np.cumsum(cost))
             self._cost.append(cost)
             return
-        prev = self._total[-1]
-        enter = np.empty(len(cost))
-        enter[0] = prev[0] + cost[0]
-        enter[1:] = np.minimum(prev[1:] + cost[1:], prev[:-1] + 2 * cost[1:])
-        prefix = np.cumsum(cost)
-        self._total.append(np.minimum.accumulate(enter - prefix) + prefix)
+        self._total.append(dtw_row(self._total[-1], cost))
         self._cost.append(cost)
 
     def _trace(self, end: int, first_new: int) -> np.ndarray:
@@ -70,25 +65,37 @@ class StreamingDTW:
         touched: list[list[int]] = [[] for _ in range(self.rows - first_new)]
         touched[i - first_new].append(j)
         while i >= first_new and (i > 0 or j > 0):
-            cost = self._cost[i][j]
-            if i == 0:
-                j -= 1
-            elif j == 0:
-                i -= 1
-            else:
-                up, back = self._total[i - 1], self._total[i]
-                options = (up[j - 1] + 2 * cost, up[j] + cost, back[j - 1] + cost)
-                step = int(np.argmin(options))
-                if step == 0:
-                    i, j = i - 1, j - 1
-                elif step == 1:
-                    i -= 1
-                else:
-                    j -= 1
+            i, j = step_back(i, j, self._total[i - 1], self._total[i], self._cost[i][j])
             if i >= first_new:
                 touched[i - first_new].append(j)
-        return np.array([sorted(js)[len(js) // 2] for js in touched], dtype=np.int64)
+        return median_matches(touched)
 
     def _distances(self, query: np.ndarray) -> np.ndarray:
         sq = (query**2).sum(axis=1)[:, None] + self._ref_sq[None, :] - 2 * query @ self.reference.T
         return np.sqrt(np.maximum(sq, 0.0))
+
+
+def dtw_row(prev: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """The next row of accumulated cost: each cell entered from the row above
+    (straight, or diagonally at double cost), then the best run along the row, which
+    is a running minimum over the row's prefix sums."""
+    enter = np.empty(len(cost))
+    enter[0] = prev[0] + cost[0]
+    enter[1:] = np.minimum(prev[1:] + cost[1:], prev[:-1] + 2 * cost[1:])
+    prefix = np.cumsum(cost)
+    return np.minimum.accumulate(enter - prefix) + prefix
+
+
+def step_back(i: int, j: int, up: np.ndarray, row: np.ndarray, cost: float) -> tuple[int, int]:
+    """One step back along the cheapest path from ``(i, j)`` (``up``: row ``i - 1``)."""
+    if i == 0:
+        return i, j - 1
+    if j == 0:
+        return i - 1, j
+    options = (up[j - 1] + 2 * cost, up[j] + cost, row[j - 1] + cost)
+    return ((i - 1, j - 1), (i - 1, j), (i, j - 1))[int(np.argmin(options))]
+
+
+def median_matches(touched: list[list[int]]) -> np.ndarray:
+    """For each query row, the median reference frame its path touched."""
+    return np.array([sorted(js)[len(js) // 2] for js in touched], dtype=np.int64)
